@@ -1,0 +1,183 @@
+/*-------------------------------------------------------------------------
+ *
+ * linalg.c
+ *	  The only file of cmab that talks to BLAS and LAPACK.
+ *
+ * Arguments are validated by the callers before they get here, so LAPACK's
+ * own error handler (xerbla) never runs; numerical failures come back as a
+ * return value and the caller reports them in cmab's words.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "linalg.h"
+
+/*
+ * Fortran entry points.  The trailing size_t arguments are the hidden
+ * lengths of CHARACTER arguments that gfortran-built libraries expect.
+ */
+extern void dpptrf_(const char *uplo, const int *n, double *ap, int *info,
+					size_t uplo_len);
+extern void dtpsv_(const char *uplo, const char *trans, const char *diag,
+				   const int *n, const double *ap, double *x, const int *incx,
+				   size_t uplo_len, size_t trans_len, size_t diag_len);
+extern double ddot_(const int *n, const double *x, const int *incx,
+					const double *y, const int *incy);
+extern void dgesdd_(const char *jobz, const int *m, const int *n, double *a,
+					const int *lda, double *s, double *u, const int *ldu,
+					double *vt, const int *ldvt, double *work,
+					const int *lwork, int *iwork, int *info, size_t jobz_len);
+
+/* P := scale * I, packed */
+void
+cmab_packed_set_identity(double *P, int d, double scale)
+{
+	memset(P, 0, sizeof(double) * CMAB_PACKED_SIZE(d));
+	for (int i = 0; i < d; i++)
+		P[CMAB_PACKED(i, i)] = scale;
+}
+
+/* P += x x^T, packed; O(d^2) */
+void
+cmab_packed_add_outer(double *P, const double *x, int d)
+{
+	double	   *p = P;
+
+	for (int i = 0; i < d; i++)
+	{
+		double		xi = x[i];
+
+		for (int j = 0; j <= i; j++)
+			*p++ += xi * x[j];
+	}
+}
+
+/* Expand a packed symmetric matrix into a dense d x d one. */
+void
+cmab_packed_to_dense(const double *P, double *D, int d)
+{
+	for (int i = 0; i < d; i++)
+		for (int j = 0; j <= i; j++)
+			D[(size_t) i * d + j] = D[(size_t) j * d + i] = P[CMAB_PACKED(i, j)];
+}
+
+/*
+ * L := lower Cholesky factor of the packed symmetric matrix A (A = L L^T).
+ * Returns false when A is not positive definite.  O(d^3).
+ */
+bool
+cmab_cholesky(const double *A, double *L, int d)
+{
+	int			info = 0;
+
+	memcpy(L, A, sizeof(double) * CMAB_PACKED_SIZE(d));
+	if (d == 0)
+		return true;
+	/* our row-major packed lower is LAPACK's column-major packed upper */
+	dpptrf_("U", &d, L, &info, 1);
+	return info == 0;
+}
+
+/*
+ * Update the lower Cholesky factor L of A in place so that it factors
+ * A + x x^T.  x is overwritten.  O(d^2), numerically stable (the classic
+ * rotation-free update, as in LINPACK's dchud).
+ */
+void
+cmab_cholesky_rank1_update(double *L, double *x, int d)
+{
+	for (int k = 0; k < d; k++)
+	{
+		double		lkk = L[CMAB_PACKED(k, k)];
+		double		xk = x[k];
+		double		r,
+					c,
+					s;
+
+		if (xk == 0.0)
+			continue;
+		r = sqrt(lkk * lkk + xk * xk);
+		c = r / lkk;
+		s = xk / lkk;
+		L[CMAB_PACKED(k, k)] = r;
+		for (int i = k + 1; i < d; i++)
+		{
+			double	   *lik = &L[CMAB_PACKED(i, k)];
+
+			*lik = (*lik + s * x[i]) / c;
+			x[i] = c * x[i] - s * *lik;
+		}
+	}
+}
+
+/* x := L^-1 x (forward substitution with the packed lower factor) */
+void
+cmab_forward_solve(const double *L, double *x, int d)
+{
+	int			one = 1;
+
+	if (d == 0)
+		return;
+	/* L is U^T for LAPACK's packed upper U */
+	dtpsv_("U", "T", "N", &d, L, x, &one, 1, 1, 1);
+}
+
+/* x := L^-T x (backward substitution with the packed lower factor) */
+void
+cmab_backward_solve(const double *L, double *x, int d)
+{
+	int			one = 1;
+
+	if (d == 0)
+		return;
+	dtpsv_("U", "N", "N", &d, L, x, &one, 1, 1, 1);
+}
+
+double
+cmab_dot(const double *x, const double *y, int d)
+{
+	int			one = 1;
+
+	if (d == 0)
+		return 0.0;
+	return ddot_(&d, x, &one, y, &one);
+}
+
+/*
+ * Thin SVD of the column-major rows x cols matrix M (destroyed):
+ * sigma gets min(rows, cols) singular values in decreasing order and Vt
+ * (min(rows, cols) x cols, column-major) the right singular vectors as rows.
+ * Returns LAPACK's info (0 on success).
+ */
+int
+cmab_svd_right(double *M, int rows, int cols, double *sigma, double *Vt)
+{
+	int			mn = Min(rows, cols);
+	int			lda = Max(rows, 1);
+	int			ldvt = Max(mn, 1);
+	int			ldu = Max(rows, 1);
+	int			lwork = -1;
+	int			info = 0;
+	double		wsize;
+	double	   *U;
+	double	   *work;
+	int		   *iwork;
+
+	U = palloc(sizeof(double) * (size_t) rows * mn);
+	iwork = palloc(sizeof(int) * 8 * (size_t) mn);
+	dgesdd_("S", &rows, &cols, M, &lda, sigma, U, &ldu, Vt, &ldvt,
+			&wsize, &lwork, iwork, &info, 1);
+	if (info != 0)
+		return info;
+	lwork = (int) wsize;
+	work = palloc(sizeof(double) * (size_t) lwork);
+	dgesdd_("S", &rows, &cols, M, &lda, sigma, U, &ldu, Vt, &ldvt,
+			work, &lwork, iwork, &info, 1);
+	pfree(work);
+	pfree(iwork);
+	pfree(U);
+	return info;
+}

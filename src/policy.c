@@ -1,0 +1,280 @@
+/*-------------------------------------------------------------------------
+ *
+ * policy.c
+ *	  Scoring kernels of the bandit policies and the pure SQL functions
+ *	  that score one arm state.
+ *
+ * Semantics follow MABWiser 2.7.4 (see README, "Policies"):
+ *	 LinUCB		x.beta + alpha sqrt(x' A^-1 x), beta = A^-1 b
+ *	 LinGreedy	x.beta (exploration is decided per request, in recommend.c)
+ *	 LinTS		x.beta~, beta~ ~ N(beta, alpha^2 A^-1)
+ *	 Thompson	Beta(1 + successes, 1 + failures)
+ *
+ * With the factor A = L L' and z = L^-1 x, w = L^-1 b:
+ *	 x.beta = z.w,  x' A^-1 x = z.z,  and x.beta~ = z.(w + alpha e), e ~ N(0, I)
+ * so every linear score costs two triangular solves, O(d^2).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "linalg.h"
+#include "policy.h"
+
+PG_FUNCTION_INFO_V1(cmab_linucb_score);
+PG_FUNCTION_INFO_V1(cmab_linear_expectation);
+PG_FUNCTION_INFO_V1(cmab_lints_score);
+PG_FUNCTION_INFO_V1(cmab_thompson_score);
+PG_FUNCTION_INFO_V1(cmab_nearest_centroid_sql);
+PG_FUNCTION_INFO_V1(cmab_sigmoid);
+
+static const struct
+{
+	const char *name;
+	CmabPolicy	policy;
+}			policy_names[] =
+{
+	{"random", CMAB_POLICY_RANDOM},
+	{"popularity", CMAB_POLICY_POPULARITY},
+	{"thompson", CMAB_POLICY_THOMPSON},
+	{"lingreedy", CMAB_POLICY_LINGREEDY},
+	{"linucb", CMAB_POLICY_LINUCB},
+	{"lints", CMAB_POLICY_LINTS},
+	{"clusters_ts", CMAB_POLICY_CLUSTERS_TS},
+};
+
+CmabPolicy
+cmab_policy_from_name(const char *name)
+{
+	for (int i = 0; i < lengthof(policy_names); i++)
+		if (strcmp(name, policy_names[i].name) == 0)
+			return policy_names[i].policy;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown policy \"%s\"", name),
+			 errhint("Valid policies are random, popularity, thompson, lingreedy, linucb, lints and clusters_ts.")));
+	pg_unreachable();
+}
+
+/* which state family a policy keeps per arm */
+int
+cmab_policy_family(CmabPolicy policy)
+{
+	switch (policy)
+	{
+		case CMAB_POLICY_LINGREEDY:
+		case CMAB_POLICY_LINUCB:
+		case CMAB_POLICY_LINTS:
+			return CMAB_FAMILY_LINEAR;
+		default:
+			return CMAB_FAMILY_COUNTS;
+	}
+}
+
+void
+cmab_check_params(const CmabParams *params)
+{
+	if (!isfinite(params->alpha) || params->alpha < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("alpha must be a non-negative finite number")));
+	if (!(params->epsilon >= 0 && params->epsilon <= 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("epsilon must be between 0 and 1")));
+}
+
+/*
+ * Score a linear state for context x (already checked against its
+ * dimension).  alpha > 0 with ts_rng == NULL gives LinUCB; with ts_rng, a
+ * LinTS draw; alpha = 0 the ridge expectation.  work holds 2d doubles.
+ */
+double
+cmab_linear_score(const CmabState *st, const double *x, double alpha,
+				  CmabRng *ts_rng, double *work)
+{
+	int			d = st->hdr.dim;
+	double	   *z = work;
+	double	   *w = work + d;
+	double		score;
+
+	memcpy(z, x, sizeof(double) * d);
+	memcpy(w, st->b, sizeof(double) * d);
+	cmab_forward_solve(st->L, z, d);
+	cmab_forward_solve(st->L, w, d);
+	if (ts_rng != NULL)
+	{
+		for (int i = 0; i < d; i++)
+			w[i] += alpha * cmab_rng_normal(ts_rng);
+		return cmab_dot(z, w, d);
+	}
+	score = cmab_dot(z, w, d);
+	if (alpha > 0)
+		score += alpha * sqrt(cmab_dot(z, z, d));
+	return score;
+}
+
+/* Beta(1 + successes, 1 + failures) draw for one slot of a counts state */
+double
+cmab_beta_draw(const CmabState *st, int slot, CmabRng *rng)
+{
+	double		n = st->slots[2 * slot];
+	double		s = st->slots[2 * slot + 1];
+
+	return cmab_rng_beta(rng, 1.0 + s, 1.0 + (n - s));
+}
+
+/* index (from 0) of the centroid nearest to x; ties go to the lower index */
+int
+cmab_nearest_centroid(const double *centroids, int k, int d, const double *x)
+{
+	int			best = 0;
+	double		bestdist = INFINITY;
+
+	for (int c = 0; c < k; c++)
+	{
+		const double *m = centroids + (size_t) c * d;
+		double		dist = 0;
+
+		for (int j = 0; j < d; j++)
+			dist += (x[j] - m[j]) * (x[j] - m[j]);
+		if (dist < bestdist)
+		{
+			bestdist = dist;
+			best = c;
+		}
+	}
+	return best;
+}
+
+/* shared entry of the linear SQL scorers */
+static double
+score_linear_args(FunctionCallInfo fcinfo, double alpha, CmabRng *rng)
+{
+	CmabState  *st = cmab_state_decode(PG_GETARG_BYTEA_PP(0), true);
+	int			dim;
+	double	   *x;
+	double	   *work;
+
+	if (st->hdr.family != CMAB_FAMILY_LINEAR)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("a counts state cannot be scored with a linear policy")));
+	x = cmab_context_from_array(PG_GETARG_ARRAYTYPE_P(1), &dim, "context");
+	cmab_state_check_dim(st, dim);
+	if (!isfinite(alpha) || alpha < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("alpha must be a non-negative finite number")));
+	work = palloc(sizeof(double) * 2 * dim);
+	return cmab_linear_score(st, x, alpha, rng, work);
+}
+
+/* cmab_linucb_score(state, context, alpha) */
+Datum
+cmab_linucb_score(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(score_linear_args(fcinfo, PG_GETARG_FLOAT8(2), NULL));
+}
+
+/* cmab_linear_expectation(state, context) = x . beta */
+Datum
+cmab_linear_expectation(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(score_linear_args(fcinfo, 0.0, NULL));
+}
+
+/* cmab_lints_score(state, context, alpha, seed): one seeded posterior draw */
+Datum
+cmab_lints_score(PG_FUNCTION_ARGS)
+{
+	CmabRng		rng;
+
+	cmab_rng_seed(&rng, (uint64) PG_GETARG_INT64(3));
+	PG_RETURN_FLOAT8(score_linear_args(fcinfo, PG_GETARG_FLOAT8(2), &rng));
+}
+
+/* cmab_thompson_score(state, seed, slot): one seeded Beta draw */
+Datum
+cmab_thompson_score(PG_FUNCTION_ARGS)
+{
+	CmabState  *st = cmab_state_decode(PG_GETARG_BYTEA_PP(0), false);
+	int32		slot = PG_GETARG_INT32(2);
+	CmabRng		rng;
+
+	if (st->hdr.family != CMAB_FAMILY_COUNTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("a linear state cannot be scored with Thompson sampling")));
+	if (slot < 0 || slot >= st->hdr.dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("slot %d is out of range for a state with %d slots",
+						slot, st->hdr.dim)));
+	cmab_rng_seed(&rng, (uint64) PG_GETARG_INT64(1));
+	PG_RETURN_FLOAT8(cmab_beta_draw(st, slot, &rng));
+}
+
+/*
+ * Read a k x d centroid matrix (float8[k][d]); returns a palloc'd row-major
+ * copy and sets *k and *d.
+ */
+double *
+cmab_centroids_from_array(ArrayType *arr, int *k, int *d)
+{
+	int			n;
+	double	   *out;
+
+	if (ARR_ELEMTYPE(arr) != FLOAT8OID || ARR_NDIM(arr) != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("centroids must be a two-dimensional double precision array")));
+	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("centroids must not contain null values")));
+	*k = ARR_DIMS(arr)[0];
+	*d = ARR_DIMS(arr)[1];
+	n = *k * *d;
+	out = palloc(sizeof(double) * Max(n, 1));
+	memcpy(out, ARR_DATA_PTR(arr), sizeof(double) * n);
+	for (int i = 0; i < n; i++)
+		if (!isfinite(out[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("centroids must not contain NaN or infinity")));
+	return out;
+}
+
+/* cmab_nearest_centroid(centroids float8[][], context float8[]) -> int */
+Datum
+cmab_nearest_centroid_sql(PG_FUNCTION_ARGS)
+{
+	int			k,
+				d,
+				dim;
+	double	   *c = cmab_centroids_from_array(PG_GETARG_ARRAYTYPE_P(0), &k, &d);
+	double	   *x = cmab_context_from_array(PG_GETARG_ARRAYTYPE_P(1), &dim, "context");
+
+	if (dim != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("context has %d elements but the centroids have %d", dim, d)));
+	PG_RETURN_INT32(cmab_nearest_centroid(c, k, d, x));
+}
+
+/* cmab_sigmoid(x) = 1 / (1 + exp(-x)), as Mab2Rec turns expectations into scores */
+Datum
+cmab_sigmoid(PG_FUNCTION_ARGS)
+{
+	double		x = PG_GETARG_FLOAT8(0);
+
+	PG_RETURN_FLOAT8(1.0 / (1.0 + exp(-x)));
+}
