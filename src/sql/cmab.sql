@@ -441,11 +441,12 @@ $$;
 COMMENT ON FUNCTION @extschema@.cmab_model_arms(text) IS 'the arms of a model in registration order, with what each has learned';
 
 -- Fit: discards what the model learned and fits every arm from the rows of
--- a query whose first three columns are (arm, context, reward).
+-- a query whose first three columns are (arm, context, reward).  No pinned
+-- search_path here: the caller's query must resolve names as the caller
+-- would; the function's own references are schema-qualified instead.
 CREATE FUNCTION @extschema@.cmab_fit_query(model text, query text, add_arms boolean DEFAULT false)
 RETURNS TABLE (arms_fitted integer, rows_used bigint)
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     m @extschema@.cmab_model := @extschema@.cmab_model_get(model);
@@ -462,18 +463,18 @@ BEGIN
     END IF;
     -- one fit at a time per model
     PERFORM 1 FROM @extschema@.cmab_model AS cm WHERE cm.model_id = m.model_id FOR UPDATE;
-    src := format('(%s) AS src(arm, context, reward)', query);
+    src := pg_catalog.format('(%s) AS src(arm, context, reward)', query);
 
     IF m.policy = 'clusters_ts' THEN
-        EXECUTE format('SELECT @extschema@.cmab_kmeans_agg(src.context, $1, $2) FROM %s', src)
+        EXECUTE pg_catalog.format('SELECT @extschema@.cmab_kmeans_agg(src.context, $1, $2) FROM %s', src)
            INTO v_centroids USING m.n_clusters, m.seed;
     END IF;
 
-    EXECUTE format($q$
-        SELECT array_agg(f.arm ORDER BY f.arm), array_agg(f.state ORDER BY f.arm),
-               coalesce(sum(f.n), 0)::bigint, coalesce(bool_and(f.bin), true)
-          FROM (SELECT src.arm::text AS arm, %s AS state, count(*) AS n,
-                       bool_and(src.reward::double precision IN (0, 1)) AS bin
+    EXECUTE pg_catalog.format($q$
+        SELECT pg_catalog.array_agg(f.arm ORDER BY f.arm), pg_catalog.array_agg(f.state ORDER BY f.arm),
+               coalesce(pg_catalog.sum(f.n), 0)::bigint, coalesce(pg_catalog.bool_and(f.bin), true)
+          FROM (SELECT src.arm::text AS arm, %s AS state, pg_catalog.count(*) AS n,
+                       pg_catalog.bool_and(src.reward::double precision IN (0, 1)) AS bin
                   FROM %s
                  GROUP BY 1) AS f$q$,
         CASE
@@ -487,14 +488,14 @@ BEGIN
        INTO v_arms, v_states, v_rows, v_binary
       USING m.l2_lambda, v_centroids, m.n_clusters;
 
-    IF array_position(v_arms, NULL) IS NOT NULL THEN
+    IF pg_catalog.array_position(v_arms, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'arm must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF NOT v_binary AND m.policy IN ('thompson', 'clusters_ts') THEN
         RAISE EXCEPTION 'policy "%" needs rewards of 0 or 1', m.policy USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF m.policy IN ('lingreedy', 'linucb', 'lints') THEN
-        SELECT i.dim::text INTO v_bad FROM unnest(v_states) AS s, LATERAL @extschema@.cmab_state_info(s) AS i
+        SELECT i.dim::text INTO v_bad FROM pg_catalog.unnest(v_states) AS s, LATERAL @extschema@.cmab_state_info(s) AS i
          WHERE i.dim <> m.dim LIMIT 1;
         IF FOUND THEN
             RAISE EXCEPTION 'context has % elements but model "%" expects %', v_bad, model, m.dim
@@ -502,7 +503,7 @@ BEGIN
         END IF;
     END IF;
 
-    SELECT u INTO v_bad FROM unnest(v_arms) AS u
+    SELECT u INTO v_bad FROM pg_catalog.unnest(v_arms) AS u
      WHERE NOT EXISTS (SELECT 1 FROM @extschema@.cmab_arm AS a WHERE a.model_id = m.model_id AND a.arm = u)
      ORDER BY u LIMIT 1;
     IF FOUND THEN
@@ -511,22 +512,22 @@ BEGIN
                 USING ERRCODE = 'undefined_object',
                       HINT = 'Register it with cmab_arm_add(), or fit with add_arms => true.';
         END IF;
-        PERFORM @extschema@.cmab_arm_add(model, array_agg(u ORDER BY u))
-           FROM unnest(v_arms) AS u
+        PERFORM @extschema@.cmab_arm_add(model, pg_catalog.array_agg(u ORDER BY u))
+           FROM pg_catalog.unnest(v_arms) AS u
           WHERE NOT EXISTS (SELECT 1 FROM @extschema@.cmab_arm AS a WHERE a.model_id = m.model_id AND a.arm = u);
     END IF;
 
     UPDATE @extschema@.cmab_arm AS a
        SET state = coalesce(f.state, @extschema@.cmab_model_prior(m))
       FROM @extschema@.cmab_arm AS a2
-      LEFT JOIN unnest(v_arms, v_states) AS f(arm, state) ON f.arm = a2.arm
+      LEFT JOIN ROWS FROM (pg_catalog.unnest(v_arms), pg_catalog.unnest(v_states)) AS f(arm, state) ON f.arm = a2.arm
      WHERE a.model_id = m.model_id AND a2.model_id = m.model_id AND a2.arm = a.arm;
 
     UPDATE @extschema@.cmab_model AS cm
-       SET centroids = v_centroids, fitted_at = now(), fit_rows = v_rows
+       SET centroids = v_centroids, fitted_at = pg_catalog.now(), fit_rows = v_rows
      WHERE cm.model_id = m.model_id;
 
-    arms_fitted := coalesce(cardinality(v_arms), 0);
+    arms_fitted := coalesce(pg_catalog.cardinality(v_arms), 0);
     rows_used := v_rows;
     RETURN NEXT;
 END
@@ -615,14 +616,14 @@ IS 'learns from one event (MABWiser partial_fit); returns the arm''s observation
 -- Offline evaluation: recommend top-k for every event of a test query
 -- (event_id, context, arm, reward) and score the lists against the logged
 -- rewards.  Metric definitions: README, "Offline evaluation".
--- VOLATILE because it runs a caller-supplied query.
+-- VOLATILE because it runs a caller-supplied query (with the caller's
+-- search_path, so the function's own references are schema-qualified).
 CREATE FUNCTION @extschema@.cmab_evaluate(model text, test_query text, k integer DEFAULT 5,
                                           seed bigint DEFAULT 0)
 RETURNS TABLE (auc double precision, ctr double precision, precision_at_k double precision,
                recall_at_k double precision, ndcg_at_k double precision, map_at_k double precision,
                matched_rows bigint, clicked_users bigint)
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM @extschema@.cmab_model_get(model);
@@ -632,7 +633,7 @@ BEGIN
     IF k <= 0 THEN
         RAISE EXCEPTION 'k must be positive' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    RETURN QUERY EXECUTE format($q$
+    RETURN QUERY EXECUTE pg_catalog.format($q$
     WITH test AS MATERIALIZED (
         SELECT t.event_id::bigint AS event_id, t.context::double precision[] AS context,
                t.arm::text AS arm, t.reward::double precision AS reward
@@ -648,38 +649,38 @@ BEGIN
         SELECT r.score, t.reward FROM recs AS r JOIN test AS t USING (event_id, arm)),
     ranked AS (
         SELECT (m.reward > 0)::integer AS pos,
-               rank() OVER (ORDER BY m.score)
-                 + (count(*) OVER (PARTITION BY m.score) - 1) / 2.0 AS avgrank
+               pg_catalog.rank() OVER (ORDER BY m.score)
+                 + (pg_catalog.count(*) OVER (PARTITION BY m.score) - 1) / 2.0 AS avgrank
           FROM matched AS m),
     auc AS (
-        SELECT CASE WHEN sum(pos) > 0 AND sum(1 - pos) > 0
-                    THEN (sum(avgrank * pos) - sum(pos) * (sum(pos) + 1) / 2.0)
-                         / (sum(pos) * sum(1 - pos)) END::double precision AS auc,
-               avg(pos)::double precision AS ctr,
-               count(*) AS matched_rows
+        SELECT CASE WHEN pg_catalog.sum(pos) > 0 AND pg_catalog.sum(1 - pos) > 0
+                    THEN (pg_catalog.sum(avgrank * pos) - pg_catalog.sum(pos) * (pg_catalog.sum(pos) + 1) / 2.0)
+                         / (pg_catalog.sum(pos) * pg_catalog.sum(1 - pos)) END::double precision AS auc,
+               pg_catalog.avg(pos)::double precision AS ctr,
+               pg_catalog.count(*) AS matched_rows
           FROM ranked),
     clicks AS (
         SELECT DISTINCT t.event_id, t.arm FROM test AS t WHERE t.reward > 0),
     users AS (
-        SELECT c.event_id, count(*) AS nclicks FROM clicks AS c GROUP BY c.event_id),
+        SELECT c.event_id, pg_catalog.count(*) AS nclicks FROM clicks AS c GROUP BY c.event_id),
     hits AS (
         SELECT r.event_id, r.rank,
-               row_number() OVER (PARTITION BY r.event_id ORDER BY r.rank) AS nth
+               pg_catalog.row_number() OVER (PARTITION BY r.event_id ORDER BY r.rank) AS nth
           FROM recs AS r JOIN clicks AS c USING (event_id, arm)),
     per_user AS (
         SELECT u.event_id, u.nclicks,
-               count(h.rank) AS nhits,
-               coalesce(sum(1.0 / log(2.0, h.rank + 1.0)), 0) AS dcg,
-               coalesce(sum(h.nth::numeric / h.rank), 0) AS ap,
-               (SELECT sum(1.0 / log(2.0, i + 1.0)) FROM generate_series(1, u.nclicks) AS i) AS idcg
+               pg_catalog.count(h.rank) AS nhits,
+               coalesce(pg_catalog.sum(1.0 / pg_catalog.log(2.0, h.rank + 1.0)), 0) AS dcg,
+               coalesce(pg_catalog.sum(h.nth::numeric / h.rank), 0) AS ap,
+               (SELECT pg_catalog.sum(1.0 / pg_catalog.log(2.0, i + 1.0)) FROM pg_catalog.generate_series(1, u.nclicks) AS i) AS idcg
           FROM users AS u LEFT JOIN hits AS h USING (event_id)
          GROUP BY u.event_id, u.nclicks),
     ranking AS (
-        SELECT avg(nhits::numeric / $2)::double precision AS precision_at_k,
-               avg(nhits::numeric / nclicks)::double precision AS recall_at_k,
-               avg(dcg / idcg)::double precision AS ndcg_at_k,
-               avg(ap / least($2, nclicks))::double precision AS map_at_k,
-               count(*) AS clicked_users
+        SELECT pg_catalog.avg(nhits::numeric / $2)::double precision AS precision_at_k,
+               pg_catalog.avg(nhits::numeric / nclicks)::double precision AS recall_at_k,
+               pg_catalog.avg(dcg / idcg)::double precision AS ndcg_at_k,
+               pg_catalog.avg(ap / least($2, nclicks))::double precision AS map_at_k,
+               pg_catalog.count(*) AS clicked_users
           FROM per_user)
     SELECT a.auc, a.ctr, r.precision_at_k, r.recall_at_k, r.ndcg_at_k, r.map_at_k,
            a.matched_rows, r.clicked_users
