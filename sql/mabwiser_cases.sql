@@ -1,7 +1,11 @@
 -- MABWiser 2.7.4's own deterministic test cases (LinUCB, LinGreedy with
 -- epsilon = 0, the ridge model), values copied from its test suite.
 -- Each check prints the value rounded and whether it is within tolerance.
-CREATE EXTENSION IF NOT EXISTS cmab;
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS cmab CASCADE;
+CREATE EXTENSION cmab;
+RESET client_min_messages;
+\set SHOW_CONTEXT never
 SET extra_float_digits = 0;
 CREATE TEMP TABLE steps (model text, step int, arm text, context float8[], reward float8);
 CREATE FUNCTION expect(model text, ctx float8[], want float8[], tol float8 DEFAULT 1e-9)

@@ -544,7 +544,7 @@ cmab_state_info(PG_FUNCTION_ARGS)
 	values[5] = Float8GetDatum(hdr.l2_lambda);
 	nulls[5] = (st->hdr.family != CMAB_FAMILY_LINEAR);
 	values[6] = BoolGetDatum((hdr.flags & CMAB_FLAG_FACTOR) != 0);
-	values[7] = Int32GetDatum((int32) VARSIZE_ANY(raw));
+	values[7] = Int32GetDatum((int32) VARSIZE_ANY_EXHDR(raw));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

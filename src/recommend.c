@@ -51,6 +51,21 @@ typedef struct ModelRow
 	double	   *centroids;
 } ModelRow;
 
+typedef struct ArmErrorContext
+{
+	const char *model;
+	const char *arm;
+} ArmErrorContext;
+
+static void
+arm_error_callback(void *arg)
+{
+	ArmErrorContext *ctx = arg;
+
+	if (ctx->arm)
+		errcontext("reading arm \"%s\" of model \"%s\"", ctx->arm, ctx->model);
+}
+
 static Oid	plan_namespace = InvalidOid;
 static SPIPlanPtr model_plan = NULL;
 static SPIPlanPtr arms_plan = NULL;
@@ -205,6 +220,8 @@ cmab_recommend(PG_FUNCTION_ARGS)
 	double		draw_total = 0;
 	double	   *work;
 	int			nout;
+	ArmErrorContext errctx;
+	ErrorContextCallback errcallback;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -283,6 +300,12 @@ cmab_recommend(PG_FUNCTION_ARGS)
 	work = MemoryContextAlloc(outer, sizeof(double) * 2 * Max(dim, 1));
 	armcxt = AllocSetContextCreate(CurrentMemoryContext, "cmab recommend arm",
 								   ALLOCSET_DEFAULT_SIZES);
+	errctx.model = text_to_cstring(model);
+	errctx.arm = NULL;
+	errcallback.callback = arm_error_callback;
+	errcallback.arg = &errctx;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 
 	for (uint64 i = 0; i < nrows; i++)
 	{
@@ -300,6 +323,7 @@ cmab_recommend(PG_FUNCTION_ARGS)
 		c->arm = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
 		MemoryContextSwitchTo(armcxt);
 		c->arm_ord = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+		errctx.arm = c->arm;
 		c->excluded = nexcl > 0 &&
 			bsearch(&c->arm, excl, nexcl, sizeof(char *), cmp_cstring) != NULL;
 		d = SPI_getbinval(tup, desc, 3, &isnull);
@@ -343,6 +367,8 @@ cmab_recommend(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(armcxt);
 	}
+
+	error_context_stack = errcallback.previous;
 
 	/* Popularity: one Dirichlet(p + tiny) draw over all arms */
 	if (m.params.policy == CMAB_POLICY_POPULARITY)

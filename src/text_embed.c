@@ -8,8 +8,8 @@
  *	  cmab_text_embed(doc, terms, idf, components) -> float8[]
  *
  * As scikit-learn's TfidfVectorizer with its defaults: lower-case, tokens
- * are runs of two or more word characters (letters, digits, underscore; any
- * non-ASCII character counts as a letter), idf = ln((1 + n) / (1 + df)) + 1,
+ * are runs of two or more word characters (letters, digits, underscore, and
+ * non-ASCII characters other than punctuation and symbols), idf = ln((1 + n) / (1 + df)) + 1,
  * raw term counts, rows L2-normalised.  The SVD is not centred.  Sign
  * convention: each component's largest-magnitude entry is positive, so the
  * embedding does not depend on the LAPACK build.
@@ -28,6 +28,7 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "mb/pg_wchar.h"
 #include "utils/formatting.h"
 
 #include "linalg.h"
@@ -39,11 +40,34 @@ PG_FUNCTION_INFO_V1(cmab_text_embed);
 #define MAX_COMPONENTS	1000
 #define MAX_VOCABULARY	100000
 
-static inline bool
-is_word_byte(unsigned char ch)
+/*
+ * Length of the word character at s (0 when it is not one).  ASCII word
+ * characters are letters, digits and underscore.  In UTF-8 databases a
+ * non-ASCII character is a word character unless it is punctuation or a
+ * symbol from the Latin-1, general punctuation, symbol or CJK punctuation
+ * blocks; other encodings count every non-ASCII byte as a letter.
+ */
+static int
+word_char_len(const unsigned char *s, size_t remaining, bool utf8)
 {
-	return ch >= 0x80 || ch == '_' ||
-		(ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+	unsigned char ch = s[0];
+	int			len;
+	uint32		cp;
+
+	if (ch < 0x80)
+		return (ch == '_' || (ch >= '0' && ch <= '9') ||
+				(ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) ? 1 : 0;
+	if (!utf8)
+		return 1;
+	len = pg_utf_mblen(s);
+	if (len < 2 || (size_t) len > remaining)
+		return 1;				/* not valid UTF-8: treat the byte as a letter */
+	cp = utf8_to_unicode(s);
+	if ((cp >= 0x80 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 ||
+		(cp >= 0x2000 && cp <= 0x2BFF) || (cp >= 0x3000 && cp <= 0x303F) ||
+		(cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF0F))
+		return 0;
+	return len;
 }
 
 /* Split a document into lower-cased tokens (palloc'd C strings). */
@@ -57,17 +81,28 @@ tokenize(text *doc, int *ntokens)
 				n = 0;
 	char	  **out = palloc(sizeof(char *) * cap);
 	size_t		i = 0;
+	bool		utf8 = GetDatabaseEncoding() == PG_UTF8;
 
 	while (i < len)
 	{
 		size_t		start;
+		int			nchars = 0;
+		int			w;
 
-		while (i < len && !is_word_byte((unsigned char) s[i]))
-			i++;
+		/* skip separators, one character at a time */
+		while (i < len &&
+			   (w = word_char_len((unsigned char *) s + i, len - i, utf8)) == 0)
+			i += utf8 ? Max(pg_utf_mblen((unsigned char *) s + i), 1) : 1;
 		start = i;
-		while (i < len && is_word_byte((unsigned char) s[i]))
-			i++;
-		if (i - start >= 2)
+		while (i < len &&
+			   (w = word_char_len((unsigned char *) s + i, len - i, utf8)) > 0)
+		{
+			i += w;
+			nchars++;
+		}
+		if (i > len)
+			i = len;
+		if (nchars >= 2)
 		{
 			if (n == cap)
 			{

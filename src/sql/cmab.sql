@@ -422,7 +422,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     DELETE FROM @extschema@.cmab_model AS cm
-     WHERE cm.model_id = (@extschema@.cmab_model_get(name)).model_id;
+     WHERE cm.model_id = (@extschema@.cmab_model_get(cmab_model_drop.name)).model_id;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.cmab_model_drop(text) IS 'drops a model and all its arms';
