@@ -125,7 +125,7 @@ test)
 	set +e
 	"${RUN[@]}" env PATH="$PGBIN:$PATH" \
 		PERL5LIB="$("$PGBIN/pg_config" --pgxs | xargs dirname)/../test/perl" \
-		TESTDIR="$WORK" PG_REGRESS=/bin/false \
+		TESTDIR="$WORK" PG_REGRESS="$("$PGBIN/pg_config" --pgxs | xargs dirname)/../test/regress/pg_regress" \
 		CMAB_REFERENCE_DIR="$WORK/reference" \
 		bash -c "cd '$WORK' && prove -v test/t/*.pl" 2>&1 | tee "$WORK/tap.log"
 	prove_rc=${PIPESTATUS[0]}
