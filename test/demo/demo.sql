@@ -15,7 +15,7 @@ SELECT category, count(*) AS items, min(price) AS min_price, max(price) AS max_p
        count(*) FILTER (WHERE is_coffee) AS coffees
   FROM menu_item GROUP BY category ORDER BY category;
 
-\echo '== 2. 1,000 synthetic users (seed' :seed ')'
+\echo '== 2. 1,000 synthetic users, seed' :seed
 SELECT generate_users(:seed) AS users;
 SELECT traffic_source, count(*) AS users, round(avg(age), 1) AS avg_age
   FROM app_user GROUP BY traffic_source ORDER BY count(*) DESC;

@@ -99,7 +99,7 @@ PSQL=("${RUN[@]}" env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="${PGUSER:-}" \
 # ---------------------------------------------------------------- 5. run
 case "$MODE" in
 demo)
-	"${PSQL[@]}" -c "DROP DATABASE IF EXISTS cmab_demo" -c "CREATE DATABASE cmab_demo"
+	"${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS cmab_demo" -c "CREATE DATABASE cmab_demo"
 	"${PSQL[@]}" -d cmab_demo -v seed="${SEED:-1237}" -f "$WORK/test/demo/demo.sql"
 	;;
 test)
