@@ -41,7 +41,7 @@ endif
 cmab--$(EXTVERSION).sql: src/sql/cmab.sql
 	cp $< $@
 
-.PHONY: demo test bench
+.PHONY: demo test
 demo:
 	@bash test/scripts/run.sh demo
 test:

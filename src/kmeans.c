@@ -31,6 +31,7 @@ PG_FUNCTION_INFO_V1(cmab_kmeans_agg_final);
 #define KMEANS_N_INIT	10
 #define KMEANS_MAX_ITER 300
 #define KMEANS_MAX_K	1000
+#define KMEANS_MAX_CELLS ((int64) 1 << 27)	/* rows x d: 1 GB of doubles */
 
 typedef struct KmeansState
 {
@@ -85,6 +86,12 @@ cmab_kmeans_agg_transfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("context has %d elements but earlier ones had %d", dim, s->d)));
+	if ((s->n + 1) * s->d > KMEANS_MAX_CELLS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many contexts for k-means"),
+				 errdetail("At most " INT64_FORMAT " values (rows times dimension) fit in memory.",
+						   KMEANS_MAX_CELLS)));
 	if (s->n == s->cap)
 	{
 		s->cap *= 2;

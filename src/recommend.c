@@ -70,7 +70,11 @@ static Oid	plan_namespace = InvalidOid;
 static SPIPlanPtr model_plan = NULL;
 static SPIPlanPtr arms_plan = NULL;
 
-/* Prepare (once per backend and schema) the two queries we run. */
+/*
+ * Prepare (once per backend and schema) the two queries we run.  Tables are
+ * schema-qualified and operators taken from pg_catalog, so the caller's
+ * search_path cannot redirect them.
+ */
 static void
 prepare_plans(Oid nspid)
 {
@@ -90,7 +94,8 @@ prepare_plans(Oid nspid)
 	initStringInfo(&q);
 	appendStringInfo(&q,
 					 "SELECT model_id, policy, dim, alpha, epsilon, l2_lambda, "
-					 "n_clusters, seed, centroids FROM %s.cmab_model WHERE name = $1",
+					 "n_clusters, seed, centroids FROM %s.cmab_model "
+					 "WHERE name OPERATOR(pg_catalog.=) $1",
 					 nsp);
 	argtypes[0] = TEXTOID;
 	model_plan = SPI_prepare(q.data, 1, argtypes);
@@ -100,7 +105,8 @@ prepare_plans(Oid nspid)
 
 	resetStringInfo(&q);
 	appendStringInfo(&q,
-					 "SELECT arm, arm_ord, state FROM %s.cmab_arm WHERE model_id = $1",
+					 "SELECT arm, arm_ord, state FROM %s.cmab_arm "
+					 "WHERE model_id OPERATOR(pg_catalog.=) $1",
 					 nsp);
 	argtypes[0] = INT4OID;
 	arms_plan = SPI_prepare(q.data, 1, argtypes);

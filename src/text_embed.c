@@ -39,6 +39,7 @@ PG_FUNCTION_INFO_V1(cmab_text_embed);
 
 #define MAX_COMPONENTS	1000
 #define MAX_VOCABULARY	100000
+#define MAX_MATRIX_CELLS	((size_t) 1 << 27)	/* documents x terms: 1 GB of doubles */
 
 /*
  * Length of the word character at s (0 when it is not one).  ASCII word
@@ -254,6 +255,11 @@ cmab_text_model_fit(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("vocabulary of %d terms exceeds the maximum of %d",
 						nterms, MAX_VOCABULARY)));
+	if ((size_t) ndocs * nterms > MAX_MATRIX_CELLS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("text model of %d documents and %d terms is too large", ndocs, nterms),
+				 errdetail("The TF-IDF matrix may hold at most %zu cells.", MAX_MATRIX_CELLS)));
 	mn = Min(ndocs, nterms);
 	if (ncomp > mn)
 		ereport(ERROR,

@@ -195,6 +195,18 @@ CREATE FUNCTION @extschema@.cmab_agg_deserial(bytea, internal)
 RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
 CREATE FUNCTION @extschema@.cmab_agg_final(internal)
 RETURNS bytea AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cmab_linear_agg_transfn(internal, double precision[], double precision)
+IS 'transition function of cmab_linear_agg';
+COMMENT ON FUNCTION @extschema@.cmab_linear_agg_transfn(internal, double precision[], double precision, double precision)
+IS 'transition function of cmab_linear_agg';
+COMMENT ON FUNCTION @extschema@.cmab_counts_agg_transfn(internal, double precision)
+IS 'transition function of cmab_counts_agg';
+COMMENT ON FUNCTION @extschema@.cmab_counts_agg_transfn(internal, double precision, integer, integer)
+IS 'transition function of cmab_counts_agg';
+COMMENT ON FUNCTION @extschema@.cmab_agg_combine(internal, internal) IS 'combine function of the cmab fitting aggregates';
+COMMENT ON FUNCTION @extschema@.cmab_agg_serial(internal) IS 'serial function of the cmab fitting aggregates';
+COMMENT ON FUNCTION @extschema@.cmab_agg_deserial(bytea, internal) IS 'deserial function of the cmab fitting aggregates';
+COMMENT ON FUNCTION @extschema@.cmab_agg_final(internal) IS 'final function of the cmab fitting aggregates';
 
 CREATE AGGREGATE @extschema@.cmab_linear_agg(context double precision[], reward double precision) (
     SFUNC = @extschema@.cmab_linear_agg_transfn, STYPE = internal,
@@ -241,6 +253,9 @@ CREATE FUNCTION @extschema@.cmab_kmeans_agg_transfn(internal, double precision[]
 RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C;
 CREATE FUNCTION @extschema@.cmab_kmeans_agg_final(internal)
 RETURNS double precision[] AS 'MODULE_PATHNAME' LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.cmab_kmeans_agg_transfn(internal, double precision[], integer, bigint)
+IS 'transition function of cmab_kmeans_agg';
+COMMENT ON FUNCTION @extschema@.cmab_kmeans_agg_final(internal) IS 'final function of cmab_kmeans_agg';
 
 -- not parallel: k-means needs every context in one place
 CREATE AGGREGATE @extschema@.cmab_kmeans_agg(context double precision[], k integer, seed bigint) (

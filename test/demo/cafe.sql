@@ -121,7 +121,7 @@ CREATE TABLE item_feature AS
            NULL::double precision AS price, NULL::boolean AS is_coffee,
            NULL::double precision[] AS embedding WITH NO DATA;
 
-CREATE FUNCTION build_features() RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION build_features() RETURNS bigint LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM fit_preprocessing();
     TRUNCATE user_feature, item_feature;
@@ -130,6 +130,7 @@ BEGIN
     SELECT i.item_id, one_hot('category', i.category), scale('price', i.price), i.is_coffee,
            item_embedding(i)
       FROM menu_item AS i;
+    RETURN (SELECT count(*) FROM user_feature) + (SELECT count(*) FROM item_feature);
 END $$;
 
 -- 4. dynamic context at a timestamp -----------------------------------------
