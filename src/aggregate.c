@@ -104,7 +104,13 @@ cmab_linear_agg_transfn(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 	}
 	else
+	{
 		cmab_state_check_dim(st, dim);
+		if (PG_NARGS() > 3 && (PG_ARGISNULL(3) || PG_GETARG_FLOAT8(3) != st->hdr.l2_lambda))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("l2_lambda must be the same for every row of a group")));
+	}
 
 	cmab_state_add_linear(st, x, reward, false);
 	pfree(x);
@@ -154,10 +160,7 @@ cmab_counts_agg_transfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("slot %d is out of range for %d slots", slot, slots)));
-	st->slots[2 * slot] += 1;
-	st->slots[2 * slot + 1] += reward;
-	st->hdr.n++;
-	st->hdr.reward_sum += reward;
+	cmab_state_add_count(st, slot, reward);
 	PG_RETURN_POINTER(st);
 }
 

@@ -30,6 +30,9 @@ PG_FUNCTION_INFO_V1(cmab_state_add);
 PG_FUNCTION_INFO_V1(cmab_state_merge);
 PG_FUNCTION_INFO_V1(cmab_state_info);
 PG_FUNCTION_INFO_V1(cmab_state_beta);
+PG_FUNCTION_INFO_V1(cmab_check_context);
+PG_FUNCTION_INFO_V1(cmab_check_reward_sql);
+PG_FUNCTION_INFO_V1(cmab_check_event_id);
 
 #define BAD_STATE(...) \
 	ereport(ERROR, \
@@ -105,8 +108,8 @@ check_header(const CmabStateHeader *hdr)
 	{
 		if (hdr->dim < 1 || hdr->dim > CMAB_MAX_DIM)
 			BAD_STATE("Dimension %d is out of range.", hdr->dim);
-		if (!isfinite(hdr->l2_lambda) || hdr->l2_lambda <= 0)
-			BAD_STATE("l2_lambda %g is not positive.", hdr->l2_lambda);
+		if (!(hdr->l2_lambda >= CMAB_MIN_LAMBDA && hdr->l2_lambda <= CMAB_MAX_PARAM))
+			BAD_STATE("l2_lambda %g is out of range.", hdr->l2_lambda);
 	}
 	else
 	{
@@ -171,8 +174,10 @@ cmab_state_decode(bytea *raw, bool need_factor)
 		{
 			if (st->A[CMAB_PACKED(i, i)] < hdr.l2_lambda)
 				BAD_STATE("Diagonal of A is smaller than l2_lambda.");
-			if ((hdr.flags & CMAB_FLAG_FACTOR) && !(st->L[CMAB_PACKED(i, i)] > 0))
-				BAD_STATE("Diagonal of the Cholesky factor is not positive.");
+			/* A = l2_lambda I + PSD, so every pivot is at least sqrt(l2_lambda) */
+			if ((hdr.flags & CMAB_FLAG_FACTOR) &&
+				!(st->L[CMAB_PACKED(i, i)] >= sqrt(hdr.l2_lambda) * (1 - 1e-9)))
+				BAD_STATE("Diagonal of the Cholesky factor is smaller than sqrt(l2_lambda).");
 		}
 		if (!(hdr.flags & CMAB_FLAG_FACTOR) && need_factor)
 			cmab_state_refactor(st);
@@ -282,6 +287,46 @@ cmab_state_refactor(CmabState *st)
 	st->hdr.flags |= CMAB_FLAG_FACTOR;
 }
 
+/*
+ * Values and rewards are bounded, but sums of many can still overflow: a
+ * state that would hold a non-finite number is an error, not a state.
+ */
+void
+cmab_state_check_finite(const CmabState *st)
+{
+	size_t		n;
+	const double *v;
+
+	if (st->hdr.family == CMAB_FAMILY_LINEAR)
+	{
+		n = CMAB_PACKED_SIZE(st->hdr.dim);
+		v = st->A;
+		for (size_t i = 0; i < n; i++)
+			if (!isfinite(v[i]))
+				goto overflow;
+		for (int i = 0; i < st->hdr.dim; i++)
+			if (!isfinite(st->b[i]))
+				goto overflow;
+		if ((st->hdr.flags & CMAB_FLAG_FACTOR))
+			for (size_t i = 0; i < n; i++)
+				if (!isfinite(st->L[i]))
+					goto overflow;
+	}
+	else
+	{
+		for (int i = 0; i < 2 * st->hdr.dim; i++)
+			if (!isfinite(st->slots[i]))
+				goto overflow;
+	}
+	if (isfinite(st->hdr.reward_sum))
+		return;
+overflow:
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("arm state is out of range"),
+			 errdetail("Adding the observations would overflow the state's sums.")));
+}
+
 /* One observation (x, reward) into a linear state; O(d^2). */
 void
 cmab_state_add_linear(CmabState *st, const double *x, double reward,
@@ -301,6 +346,18 @@ cmab_state_add_linear(CmabState *st, const double *x, double reward,
 		memcpy(xs, x, sizeof(double) * d);
 		cmab_cholesky_rank1_update(st->L, xs, d);
 	}
+	cmab_state_check_finite(st);
+}
+
+/* One observation into slot 'slot' of a counts state. */
+void
+cmab_state_add_count(CmabState *st, int slot, double reward)
+{
+	st->slots[2 * slot] += 1;
+	st->slots[2 * slot + 1] += reward;
+	st->hdr.n++;
+	st->hdr.reward_sum += reward;
+	cmab_state_check_finite(st);
 }
 
 /*
@@ -349,6 +406,7 @@ cmab_state_merge_into(CmabState *dst, const CmabState *src)
 	}
 	dst->hdr.n += b->n;
 	dst->hdr.reward_sum += b->reward_sum;
+	cmab_state_check_finite(dst);
 }
 
 void
@@ -392,11 +450,19 @@ cmab_context_from_array(ArrayType *arr, int *dim, const char *what)
 	out = palloc(sizeof(double) * Max(n, 1));
 	memcpy(out, ARR_DATA_PTR(arr), sizeof(double) * n);
 	for (int i = 0; i < n; i++)
+	{
 		if (!isfinite(out[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s must not contain NaN or infinity", what),
-					 errdetail("Element %d is %g.", i + 1, out[i])));
+					 errdetail("Element %d is %g.", i + ARR_LBOUND(arr)[0], out[i])));
+		if (fabs(out[i]) > CMAB_MAX_VALUE)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s element %g is out of range", what, out[i]),
+					 errdetail("Context elements must be at most %g in magnitude.",
+							   CMAB_MAX_VALUE)));
+	}
 	*dim = n;
 	return out;
 }
@@ -408,15 +474,21 @@ cmab_check_reward(double reward)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("reward must be a finite number")));
+	if (fabs(reward) > CMAB_MAX_VALUE)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("reward %g is out of range", reward),
+				 errdetail("Rewards must be at most %g in magnitude.", CMAB_MAX_VALUE)));
 }
 
 void
 cmab_check_lambda(double l2_lambda)
 {
-	if (!isfinite(l2_lambda) || l2_lambda <= 0)
+	if (!(l2_lambda >= CMAB_MIN_LAMBDA && l2_lambda <= CMAB_MAX_PARAM))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("l2_lambda must be positive and finite")));
+				 errmsg("l2_lambda must be between %g and %g",
+						CMAB_MIN_LAMBDA, CMAB_MAX_PARAM)));
 }
 
 static bytea *
@@ -490,17 +562,19 @@ cmab_state_add(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		int32		slot = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT32(3);
+		int32		slot;
 
+		if (PG_ARGISNULL(3))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("slot must not be null")));
+		slot = PG_GETARG_INT32(3);
 		if (slot < 0 || slot >= st->hdr.dim)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("slot %d is out of range for a state with %d slots",
 							slot, st->hdr.dim)));
-		st->slots[2 * slot] += 1;
-		st->slots[2 * slot + 1] += reward;
-		st->hdr.n++;
-		st->hdr.reward_sum += reward;
+		cmab_state_add_count(st, slot, reward);
 	}
 	PG_RETURN_BYTEA_P(cmab_state_encode(st, true));
 }
@@ -570,4 +644,55 @@ cmab_state_beta(PG_FUNCTION_ARGS)
 		elems[i] = Float8GetDatum(beta[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, d, FLOAT8OID, sizeof(float8),
 										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * cmab_check_context(context, dim) -> true, or an error saying what is wrong.
+ * For the policies that do not score with the context, so that a bad
+ * context is refused by every model alike.  A model of dimension 0 takes a
+ * NULL or empty context.
+ */
+Datum
+cmab_check_context(PG_FUNCTION_ARGS)
+{
+	int32		want = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
+	int			dim = 0;
+
+	if (PG_ARGISNULL(0))
+	{
+		if (want > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("context must not be null")));
+		PG_RETURN_BOOL(true);
+	}
+	(void) cmab_context_from_array(PG_GETARG_ARRAYTYPE_P(0), &dim, "context");
+	if (dim != want)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("context has %d elements but the model expects %d", dim, want)));
+	PG_RETURN_BOOL(true);
+}
+
+/* cmab_check_reward(reward) -> reward, or an error if NULL, NaN or infinite */
+Datum
+cmab_check_reward_sql(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("reward must not be null")));
+	cmab_check_reward(PG_GETARG_FLOAT8(0));
+	PG_RETURN_FLOAT8(PG_GETARG_FLOAT8(0));
+}
+
+/* cmab_check_event_id(event_id) -> event_id, or an error if NULL */
+Datum
+cmab_check_event_id(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("event_id must not be null")));
+	PG_RETURN_INT64(PG_GETARG_INT64(0));
 }

@@ -30,6 +30,15 @@
 #define CMAB_MAX_DIM			1000
 #define CMAB_MAX_SLOTS			10000
 
+/*
+ * Bounds that keep every sum of squares finite: context elements and
+ * rewards up to 1e100 in magnitude, parameters (alpha, l2_lambda) within
+ * [1e-12, 1e12] where positive.
+ */
+#define CMAB_MAX_VALUE			1e100
+#define CMAB_MIN_LAMBDA			1e-12
+#define CMAB_MAX_PARAM			1e12
+
 #define CMAB_FAMILY_LINEAR		1
 #define CMAB_FAMILY_COUNTS		2
 
@@ -68,6 +77,8 @@ extern CmabState *cmab_state_new_counts(int slots);
 extern void cmab_state_refactor(CmabState *st);
 extern void cmab_state_add_linear(CmabState *st, const double *x, double reward,
 								  bool keep_factor);
+extern void cmab_state_add_count(CmabState *st, int slot, double reward);
+extern void cmab_state_check_finite(const CmabState *st);
 extern void cmab_state_merge_into(CmabState *dst, const CmabState *src);
 extern void cmab_state_check_dim(const CmabState *st, int dim);
 

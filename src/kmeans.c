@@ -31,7 +31,7 @@ PG_FUNCTION_INFO_V1(cmab_kmeans_agg_final);
 #define KMEANS_N_INIT	10
 #define KMEANS_MAX_ITER 300
 #define KMEANS_MAX_K	1000
-#define KMEANS_MAX_CELLS ((int64) 1 << 27)	/* rows x d: 1 GB of doubles */
+#define KMEANS_MAX_CELLS ((int64) 1 << 26)	/* rows x d: 512 MB of doubles */
 
 typedef struct KmeansState
 {
@@ -82,10 +82,18 @@ cmab_kmeans_agg_transfn(PG_FUNCTION_ARGS)
 		s->cap = 1024;
 		s->x = MemoryContextAllocHuge(aggcontext, sizeof(double) * s->cap * dim);
 	}
-	else if (dim != s->d)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("context has %d elements but earlier ones had %d", dim, s->d)));
+	else
+	{
+		if (dim != s->d)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("context has %d elements but earlier ones had %d", dim, s->d)));
+		if (PG_ARGISNULL(2) || PG_ARGISNULL(3) ||
+			PG_GETARG_INT32(2) != s->k || PG_GETARG_INT64(3) != s->seed)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("k and seed must be the same for every row")));
+	}
 	if ((s->n + 1) * s->d > KMEANS_MAX_CELLS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -94,7 +102,7 @@ cmab_kmeans_agg_transfn(PG_FUNCTION_ARGS)
 						   KMEANS_MAX_CELLS)));
 	if (s->n == s->cap)
 	{
-		s->cap *= 2;
+		s->cap = Min(s->cap * 2, KMEANS_MAX_CELLS / s->d + 1);
 		s->x = repalloc_huge(s->x, mul_size(sizeof(double) * s->d, s->cap));
 	}
 	memcpy(s->x + s->n * s->d, x, sizeof(double) * dim);
@@ -129,7 +137,7 @@ kmeanspp(const KmeansState *s, double *c, CmabRng *rng)
 
 	for (int ci = 1; ci < s->k; ci++)
 	{
-		int64		best = -1;
+		int64		best = 0;
 		double		bestpot = INFINITY;
 
 		for (int t = 0; t < trials; t++)
@@ -150,7 +158,7 @@ kmeanspp(const KmeansState *s, double *c, CmabRng *rng)
 			}
 			for (int64 i = 0; i < n; i++)
 				candpot += Min(closest[i], sqdist(s->x + i * d, s->x + pick * d, d));
-			if (candpot < bestpot)
+			if (t == 0 || candpot < bestpot)
 			{
 				bestpot = candpot;
 				best = pick;
@@ -289,7 +297,7 @@ cmab_kmeans_agg_final(PG_FUNCTION_ARGS)
 
 		kmeanspp(s, c, &rng);
 		inertia = lloyd(s, c, tol);
-		if (inertia < bestinertia)
+		if (init == 0 || inertia < bestinertia)
 		{
 			bestinertia = inertia;
 			memcpy(best, c, sizeof(double) * s->k * s->d);

@@ -81,7 +81,7 @@ cmab_policy_family(CmabPolicy policy)
 void
 cmab_check_params(const CmabParams *params)
 {
-	if (!isfinite(params->alpha) || params->alpha < 0)
+	if (!isfinite(params->alpha) || params->alpha < 0 || params->alpha > CMAB_MAX_PARAM)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("alpha must be a non-negative finite number")));
@@ -113,11 +113,23 @@ cmab_linear_score(const CmabState *st, const double *x, double alpha,
 	{
 		for (int i = 0; i < d; i++)
 			w[i] += alpha * cmab_rng_normal(ts_rng);
-		return cmab_dot(z, w, d);
+		return cmab_check_score(cmab_dot(z, w, d));
 	}
 	score = cmab_dot(z, w, d);
 	if (alpha > 0)
 		score += alpha * sqrt(cmab_dot(z, z, d));
+	return cmab_check_score(score);
+}
+
+/* a score that overflowed is an error, never a NaN or infinite ranking */
+double
+cmab_check_score(double score)
+{
+	if (!isfinite(score))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("score is out of range"),
+				 errhint("Use smaller parameters or contexts.")));
 	return score;
 }
 
@@ -128,6 +140,11 @@ cmab_beta_draw(const CmabState *st, int slot, CmabRng *rng)
 	double		n = st->slots[2 * slot];
 	double		s = st->slots[2 * slot + 1];
 
+	if (s < 0 || s > n)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("Thompson sampling needs rewards of 0 or 1"),
+				 errdetail("The state holds a reward sum of %g over %g observations.", s, n)));
 	return cmab_rng_beta(rng, 1.0 + s, 1.0 + (n - s));
 }
 
@@ -143,6 +160,7 @@ cmab_nearest_centroid(const double *centroids, int k, int d, const double *x)
 		const double *m = centroids + (size_t) c * d;
 		double		dist = 0;
 
+		/* values are bounded by CMAB_MAX_VALUE, so this cannot overflow */
 		for (int j = 0; j < d; j++)
 			dist += (x[j] - m[j]) * (x[j] - m[j]);
 		if (dist < bestdist)
@@ -169,10 +187,10 @@ score_linear_args(FunctionCallInfo fcinfo, double alpha, CmabRng *rng)
 				 errmsg("a counts state cannot be scored with a linear policy")));
 	x = cmab_context_from_array(PG_GETARG_ARRAYTYPE_P(1), &dim, "context");
 	cmab_state_check_dim(st, dim);
-	if (!isfinite(alpha) || alpha < 0)
+	if (!isfinite(alpha) || alpha < 0 || alpha > CMAB_MAX_PARAM)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("alpha must be a non-negative finite number")));
+				 errmsg("alpha must be between 0 and %g", CMAB_MAX_PARAM)));
 	work = palloc(sizeof(double) * 2 * dim);
 	return cmab_linear_score(st, x, alpha, rng, work);
 }
@@ -246,10 +264,11 @@ cmab_centroids_from_array(ArrayType *arr, int *k, int *d)
 	out = palloc(sizeof(double) * Max(n, 1));
 	memcpy(out, ARR_DATA_PTR(arr), sizeof(double) * n);
 	for (int i = 0; i < n; i++)
-		if (!isfinite(out[i]))
+		if (!isfinite(out[i]) || fabs(out[i]) > CMAB_MAX_VALUE)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("centroids must not contain NaN or infinity")));
+					 errmsg("centroids must be finite and at most %g in magnitude",
+							CMAB_MAX_VALUE)));
 	return out;
 }
 

@@ -37,6 +37,7 @@ typedef struct CmabParams
 extern CmabPolicy cmab_policy_from_name(const char *name);
 extern int	cmab_policy_family(CmabPolicy policy);
 extern void cmab_check_params(const CmabParams *params);
+extern double cmab_check_score(double score);
 extern double cmab_linear_score(const CmabState *st, const double *x,
 								double alpha, CmabRng *ts_rng, double *work);
 extern double cmab_beta_draw(const CmabState *st, int slot, CmabRng *rng);

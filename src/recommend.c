@@ -351,6 +351,10 @@ cmab_recommend(PG_FUNCTION_ARGS)
 			case CMAB_POLICY_POPULARITY:
 				/* mean reward now; the Dirichlet draw needs their total */
 				c->expectation = st->hdr.n > 0 ? st->hdr.reward_sum / st->hdr.n : 0;
+				if (c->expectation < 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("popularity needs non-negative rewards")));
 				popularity_total += c->expectation;
 				break;
 			case CMAB_POLICY_THOMPSON:

@@ -87,13 +87,17 @@ cmab_rng_normal(CmabRng *rng)
 	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
-/* Gamma(shape, 1) by Marsaglia and Tsang, boosted for shape < 1 */
+/*
+ * Gamma(shape, 1) by Marsaglia and Tsang, boosted once for shape < 1.
+ * The shape must be positive and finite (callers check).
+ */
 double
 cmab_rng_gamma(CmabRng *rng, double shape)
 {
 	double		d,
 				c;
 
+	Assert(shape > 0 && isfinite(shape));
 	if (shape < 1.0)
 	{
 		double		u = 1.0 - cmab_rng_uniform(rng);

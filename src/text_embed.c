@@ -39,7 +39,8 @@ PG_FUNCTION_INFO_V1(cmab_text_embed);
 
 #define MAX_COMPONENTS	1000
 #define MAX_VOCABULARY	100000
-#define MAX_MATRIX_CELLS	((size_t) 1 << 27)	/* documents x terms: 1 GB of doubles */
+#define MAX_MATRIX_CELLS	((size_t) 1 << 23)	/* documents x terms: 64 MB of doubles */
+#define MAX_TOKENS		(1 << 24)	/* tokens in one document */
 
 /*
  * Length of the word character at s (0 when it is not one).  ASCII word
@@ -105,6 +106,10 @@ tokenize(text *doc, int *ntokens)
 			i = len;
 		if (nchars >= 2)
 		{
+			if (n == MAX_TOKENS)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("document has more than %d tokens", MAX_TOKENS)));
 			if (n == cap)
 			{
 				cap *= 2;
@@ -394,6 +399,12 @@ cmab_text_embed(PG_FUNCTION_ARGS)
 	}
 	idf = (double *) ARR_DATA_PTR(idf_arr);
 	comp = (double *) ARR_DATA_PTR(comp_arr);
+	for (int j = 0; j < nterms; j++)
+		if (!isfinite(idf[j]))
+			goto not_finite;
+	for (size_t i = 0; i < (size_t) nterms * ncomp; i++)
+		if (!isfinite(comp[i]))
+			goto not_finite;
 
 	toks = tokenize(doc, &ntoks);
 	row = palloc(sizeof(double) * nterms);
@@ -410,4 +421,11 @@ cmab_text_embed(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_ARRAYTYPE_P(construct_array(out, ncomp, FLOAT8OID, sizeof(float8),
 										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+
+not_finite:
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("invalid text model"),
+			 errdetail("idf and components must not contain NaN or infinity.")));
+	pg_unreachable();
 }

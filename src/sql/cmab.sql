@@ -25,9 +25,9 @@ CREATE TABLE @extschema@.cmab_model (
     CHECK (policy IN ('random', 'popularity', 'thompson', 'lingreedy',
                       'linucb', 'lints', 'clusters_ts')),
     CHECK (dim BETWEEN 0 AND 1000),
-    CHECK (alpha >= 0 AND alpha < 'Infinity'),
+    CHECK (alpha >= 0 AND alpha <= 1e12),
     CHECK (epsilon BETWEEN 0 AND 1),
-    CHECK (l2_lambda > 0 AND l2_lambda < 'Infinity'),
+    CHECK (l2_lambda >= 1e-12 AND l2_lambda <= 1e12),
     CHECK (n_clusters BETWEEN 1 AND 1000)
 );
 COMMENT ON TABLE @extschema@.cmab_model IS 'cmab models: policy, parameters and context dimension';
@@ -138,6 +138,26 @@ RETURNS double precision
 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cmab_sigmoid(double precision)
 IS '1 / (1 + exp(-x)): expectation to score, as Mab2Rec does';
+
+-- validation helpers used by the SQL functions below; not STRICT: a NULL is
+-- what some of them exist to refuse
+CREATE FUNCTION @extschema@.cmab_check_context(context double precision[], dim integer)
+RETURNS boolean
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cmab_check_context(double precision[], integer)
+IS 'true, or an error if the context is not a finite vector of the given length';
+
+CREATE FUNCTION @extschema@.cmab_check_reward(reward double precision)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'cmab_check_reward_sql' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cmab_check_reward(double precision)
+IS 'the reward, or an error if it is NULL, NaN, infinite or out of range';
+
+CREATE FUNCTION @extschema@.cmab_check_event_id(event_id bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cmab_check_event_id(bigint)
+IS 'the event id, or an error if it is NULL';
 
 --------------------------------------------------------------------------
 -- Seeded randomness and text features, for simulations and feature work
@@ -320,6 +340,9 @@ BEGIN
     IF arms IS NULL THEN
         RAISE EXCEPTION 'arms must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    IF array_ndims(arms) > 1 THEN
+        RAISE EXCEPTION 'arms must be a one-dimensional array' USING ERRCODE = 'array_subscript_error';
+    END IF;
     IF array_position(arms, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'arms must not contain null values' USING ERRCODE = 'null_value_not_allowed';
     END IF;
@@ -353,6 +376,9 @@ AS $$
 DECLARE
     m @extschema@.cmab_model := @extschema@.cmab_model_get(model);
 BEGIN
+    IF arm IS NULL THEN
+        RAISE EXCEPTION 'arm must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     DELETE FROM @extschema@.cmab_arm AS a WHERE a.model_id = m.model_id AND a.arm = cmab_arm_remove.arm;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'arm "%" does not exist in model "%"', arm, model USING ERRCODE = 'undefined_object';
@@ -397,17 +423,20 @@ BEGIN
         RAISE EXCEPTION 'policy "%" needs a context dimension of at least 1', policy
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF NOT (alpha >= 0 AND alpha < 'Infinity') THEN
-        RAISE EXCEPTION 'alpha must be a non-negative finite number' USING ERRCODE = 'invalid_parameter_value';
+    IF NOT (alpha >= 0 AND alpha <= 1e12) THEN
+        RAISE EXCEPTION 'alpha must be between 0 and 1e+12' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF NOT (epsilon >= 0 AND epsilon <= 1) THEN
         RAISE EXCEPTION 'epsilon must be between 0 and 1' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF NOT (l2_lambda > 0 AND l2_lambda < 'Infinity') THEN
-        RAISE EXCEPTION 'l2_lambda must be positive and finite' USING ERRCODE = 'invalid_parameter_value';
+    IF NOT (l2_lambda >= 1e-12 AND l2_lambda <= 1e12) THEN
+        RAISE EXCEPTION 'l2_lambda must be between 1e-12 and 1e+12' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF n_clusters < 1 OR n_clusters > 1000 THEN
         RAISE EXCEPTION 'n_clusters must be between 1 and 1000' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF array_position(feature_names, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'feature_names must not contain null values' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF feature_names IS NOT NULL AND coalesce(cardinality(feature_names), 0) <> dim THEN
         RAISE EXCEPTION 'feature_names has % names but dim is %', cardinality(feature_names), dim
@@ -469,6 +498,8 @@ DECLARE
     v_states bytea[];
     v_rows bigint;
     v_binary boolean;
+    v_min_reward double precision;
+    v_ctx_ok boolean;
     v_centroids double precision[];
     v_bad text;
     src text;
@@ -481,33 +512,44 @@ BEGIN
     src := pg_catalog.format('(%s) AS src(arm, context, reward)', query);
 
     IF m.policy = 'clusters_ts' THEN
-        EXECUTE pg_catalog.format('SELECT @extschema@.cmab_kmeans_agg(src.context, $1, $2) FROM %s', src)
+        EXECUTE pg_catalog.format('SELECT @extschema@.cmab_kmeans_agg(src.context::double precision[], $1, $2) FROM %s', src)
            INTO v_centroids USING m.n_clusters, m.seed;
     END IF;
 
     EXECUTE pg_catalog.format($q$
         SELECT pg_catalog.array_agg(f.arm ORDER BY f.arm), pg_catalog.array_agg(f.state ORDER BY f.arm),
-               coalesce(pg_catalog.sum(f.n), 0)::bigint, coalesce(pg_catalog.bool_and(f.bin), true)
+               coalesce(pg_catalog.sum(f.n), 0)::bigint, coalesce(pg_catalog.bool_and(f.bin), true),
+               pg_catalog.min(f.min_reward), pg_catalog.bool_and(f.ctx_ok)
           FROM (SELECT src.arm::text AS arm, %s AS state, pg_catalog.count(*) AS n,
-                       pg_catalog.bool_and(src.reward::double precision IN (0, 1)) AS bin
+                       pg_catalog.bool_and(src.reward::double precision IN (0, 1)) AS bin,
+                       pg_catalog.min(src.reward::double precision) AS min_reward,
+                       %s AS ctx_ok
                   FROM %s
                  GROUP BY 1) AS f$q$,
         CASE
             WHEN m.policy IN ('lingreedy', 'linucb', 'lints')
-                THEN '@extschema@.cmab_linear_agg(src.context, src.reward::double precision, $1)'
+                THEN '@extschema@.cmab_linear_agg(src.context::double precision[], src.reward::double precision, $1)'
             WHEN m.policy = 'clusters_ts'
                 THEN '@extschema@.cmab_counts_agg(src.reward::double precision, '
-                     '@extschema@.cmab_nearest_centroid($2, src.context), $3)'
+                     '@extschema@.cmab_nearest_centroid($2, src.context::double precision[]), $3)'
             ELSE '@extschema@.cmab_counts_agg(src.reward::double precision)'
-        END, src)
-       INTO v_arms, v_states, v_rows, v_binary
-      USING m.l2_lambda, v_centroids, m.n_clusters;
+        END,
+        -- the context-free policies do not read the context, but a bad one is still refused
+        CASE WHEN m.policy IN ('random', 'popularity', 'thompson')
+             THEN 'pg_catalog.bool_and(@extschema@.cmab_check_context(src.context::double precision[], $4))'
+             ELSE 'true' END,
+        src)
+       INTO v_arms, v_states, v_rows, v_binary, v_min_reward, v_ctx_ok
+      USING m.l2_lambda, v_centroids, m.n_clusters, m.dim;
 
     IF pg_catalog.array_position(v_arms, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'arm must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF NOT v_binary AND m.policy IN ('thompson', 'clusters_ts') THEN
         RAISE EXCEPTION 'policy "%" needs rewards of 0 or 1', m.policy USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_min_reward < 0 AND m.policy = 'popularity' THEN
+        RAISE EXCEPTION 'policy "popularity" needs non-negative rewards' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF m.policy IN ('lingreedy', 'linucb', 'lints') THEN
         SELECT i.dim::text INTO v_bad FROM pg_catalog.unnest(v_states) AS s, LATERAL @extschema@.cmab_state_info(s) AS i
@@ -605,6 +647,15 @@ BEGIN
     IF m.policy IN ('thompson', 'clusters_ts') AND reward NOT IN (0, 1) THEN
         RAISE EXCEPTION 'policy "%" needs rewards of 0 or 1', m.policy USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF m.policy = 'popularity' AND reward < 0 THEN
+        RAISE EXCEPTION 'policy "popularity" needs non-negative rewards' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF m.policy IN ('random', 'popularity', 'thompson') THEN
+        PERFORM @extschema@.cmab_check_context(context, m.dim);
+    ELSIF m.policy IN ('lingreedy', 'linucb', 'lints') AND pg_catalog.cardinality(context) <> m.dim THEN
+        RAISE EXCEPTION 'context has % elements but model "%" expects %', pg_catalog.cardinality(context), model, m.dim
+            USING ERRCODE = 'array_subscript_error';
+    END IF;
     IF m.policy = 'clusters_ts' THEN
         IF m.centroids IS NULL THEN
             RAISE EXCEPTION 'model "%" has no clusters yet', model
@@ -650,8 +701,9 @@ BEGIN
     END IF;
     RETURN QUERY EXECUTE pg_catalog.format($q$
     WITH test AS MATERIALIZED (
-        SELECT t.event_id::bigint AS event_id, t.context::double precision[] AS context,
-               t.arm::text AS arm, t.reward::double precision AS reward
+        SELECT @extschema@.cmab_check_event_id(t.event_id::bigint) AS event_id,
+               t.context::double precision[] AS context,
+               t.arm::text AS arm, @extschema@.cmab_check_reward(t.reward::double precision) AS reward
           FROM (%s) AS t(event_id, context, arm, reward)),
     events AS (
         SELECT DISTINCT ON (t.event_id) t.event_id, t.context FROM test AS t ORDER BY t.event_id),
