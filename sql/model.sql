@@ -116,9 +116,7 @@ DELETE FROM menu_log WHERE ctx IS NULL;
 INSERT INTO menu_log VALUES (NULL, '{1,0,0}', 1);
 SELECT * FROM cmab_fit('menu', 'menu_log', arm_column => 'item', context_column => 'ctx', reward_column => 'clicked');
 DELETE FROM menu_log WHERE item IS NULL;
-\set VERBOSITY terse
 SELECT * FROM cmab_fit('menu', 'menu_log', arm_column => 'nosuchcolumn');
-\set VERBOSITY default
 SELECT * FROM cmab_fit('menu', 'no_such_table');
 SELECT * FROM cmab_fit_query('menu', 'SELECT 1');
 -- a damaged stored state is reported, not used

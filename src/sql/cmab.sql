@@ -601,10 +601,20 @@ RETURNS TABLE (arms_fitted integer, rows_used bigint)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    col name;
 BEGIN
     IF source IS NULL OR arm_column IS NULL OR context_column IS NULL OR reward_column IS NULL THEN
         RAISE EXCEPTION 'source and column names must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    FOREACH col IN ARRAY ARRAY[arm_column, context_column, reward_column] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute AS att
+                        WHERE att.attrelid = source AND att.attname = col
+                          AND att.attnum > 0 AND NOT att.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of relation % does not exist', col, source
+                USING ERRCODE = 'undefined_column';
+        END IF;
+    END LOOP;
     RETURN QUERY SELECT * FROM @extschema@.cmab_fit_query(model,
         format('SELECT %I, %I, %I FROM %s', arm_column, context_column, reward_column, source),
         add_arms);
