@@ -33,6 +33,19 @@ SELECT m.name,
                LATERAL (SELECT array_agg(arm ORDER BY rank) AS l FROM cmab_recommend(m.name, '{1,0.5,1}', k => 5, seed => s)) AS q) > 1 AS varies_with_seed
   FROM cmab_model AS m ORDER BY m.model_id;
 
+-- many contexts at once give what one context at a time gives, seed for
+-- seed, every policy (the batch scores linear arms with BLAS: equal to 1e-9)
+SELECT m.name,
+       bool_and(b.arm = r.arm AND abs(b.expectation - r.expectation) < 1e-9) AS batch_equals_single,
+       count(*) AS rows
+  FROM cmab_model AS m,
+       LATERAL cmab_recommend_batch(m.name, '{{1,0.5,1},{1,0.1,0},{0,2,1}}', k => 3,
+                                    exclude => '{2}', seeds => '{42,43,44}') AS b,
+       LATERAL cmab_recommend(m.name, (ARRAY['{1,0.5,1}', '{1,0.1,0}', '{0,2,1}']::text[])[b.item]::float8[],
+                              k => 3, exclude => '{2}', seed => 41 + b.item) AS r
+ WHERE r.rank = b.rank
+ GROUP BY m.name, m.model_id ORDER BY m.model_id;
+
 -- the random policies rank by the logged click rates (arm 5 best, arm 1
 -- worst) more often than not: how often each arm is ranked first over 400 seeds
 SELECT m.name, array_agg(top ORDER BY arm) AS times_first

@@ -12,7 +12,7 @@ SELECT * FROM cmab_state_info(cmab_state_prior(3, 2));
 SELECT * FROM cmab_state_info(cmab_counts_prior(10));
 
 -- one observation x = (1, 2, 3), r = 1: beta = x / (1 + |x|^2) = x / 15
-SELECT cmab_state_beta(cmab_state_add(cmab_state_prior(3), '{1,2,3}', 1));
+SELECT array(SELECT round(b::numeric, 12) FROM unnest(cmab_state_beta(cmab_state_add(cmab_state_prior(3), '{1,2,3}', 1))) AS b) AS beta;
 
 -- a state grows O(d^2) and its byte size is fixed by d
 SELECT d, (cmab_state_info(cmab_state_prior(d))).bytes

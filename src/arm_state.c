@@ -121,6 +121,58 @@ check_header(const CmabStateHeader *hdr)
 }
 
 /*
+ * Validate a stored state's header and size without copying its payload;
+ * returns a pointer to the (unaligned) payload.  For the scoring hot path,
+ * which then loads and checks only what it reads (cmab_state_load_factor).
+ */
+const char *
+cmab_state_peek(bytea *raw, CmabStateHeader *hdr)
+{
+	const char *data = VARDATA_ANY(raw);
+	size_t		len = VARSIZE_ANY_EXHDR(raw);
+	size_t		nd;
+
+	if (len < sizeof(CmabStateHeader))
+		BAD_STATE("The value is %zu bytes long, shorter than the %zu-byte header.",
+				  len, sizeof(CmabStateHeader));
+	memcpy(hdr, data, sizeof(*hdr));
+	check_header(hdr);
+	nd = payload_doubles(hdr);
+	if (len != sizeof(*hdr) + nd * sizeof(double))
+		BAD_STATE("The value is %zu bytes long, but its header implies %zu.",
+				  len, sizeof(*hdr) + nd * sizeof(double));
+	return data + sizeof(*hdr);
+}
+
+/*
+ * Copy the factor and b of a peeked linear state that carries its factor
+ * into aligned memory, validating what is copied.
+ */
+void
+cmab_state_load_factor(const CmabStateHeader *hdr, const char *payload,
+					   double *L, double *b)
+{
+	int			d = hdr->dim;
+	size_t		p = CMAB_PACKED_SIZE(d);
+	double		floor = sqrt(hdr->l2_lambda) * (1 - 1e-9);
+	size_t		k = 0;
+
+	Assert(hdr->family == CMAB_FAMILY_LINEAR && (hdr->flags & CMAB_FLAG_FACTOR));
+	memcpy(L, payload + p * sizeof(double), p * sizeof(double));
+	memcpy(b, payload + 2 * p * sizeof(double), d * sizeof(double));
+	for (int i = 0; i < d; i++)
+	{
+		for (int j = 0; j <= i; j++, k++)
+			if (!isfinite(L[k]))
+				BAD_STATE("The payload holds a value that is not finite.");
+		if (!(L[k - 1] >= floor))
+			BAD_STATE("Diagonal of the Cholesky factor is smaller than sqrt(l2_lambda).");
+		if (!isfinite(b[i]))
+			BAD_STATE("The payload holds a value that is not finite.");
+	}
+}
+
+/*
  * Decode and validate a stored state into aligned memory.  With need_factor
  * the result always carries the Cholesky factor: taken from the payload when
  * stored there, computed from A otherwise (O(d^3)).

@@ -71,6 +71,9 @@ typedef struct CmabState
 } CmabState;
 
 extern CmabState *cmab_state_decode(bytea *raw, bool need_factor);
+extern const char *cmab_state_peek(bytea *raw, CmabStateHeader *hdr);
+extern void cmab_state_load_factor(const CmabStateHeader *hdr,
+								   const char *payload, double *L, double *b);
 extern bytea *cmab_state_encode(const CmabState *st, bool with_factor);
 extern CmabState *cmab_state_new_linear(int dim, double l2_lambda);
 extern CmabState *cmab_state_new_counts(int slots);

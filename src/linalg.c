@@ -24,6 +24,13 @@ extern void dpptrf_(const char *uplo, const int *n, double *ap, int *info,
 extern void dtpsv_(const char *uplo, const char *trans, const char *diag,
 				   const int *n, const double *ap, double *x, const int *incx,
 				   size_t uplo_len, size_t trans_len, size_t diag_len);
+extern void dpptri_(const char *uplo, const int *n, double *ap, int *info,
+					size_t uplo_len);
+extern void dgemm_(const char *transa, const char *transb, const int *m,
+				   const int *n, const int *k, const double *alpha,
+				   const double *a, const int *lda, const double *b,
+				   const int *ldb, const double *beta, double *c,
+				   const int *ldc, size_t transa_len, size_t transb_len);
 extern double ddot_(const int *n, const double *x, const int *incx,
 					const double *y, const int *incy);
 extern void dgesdd_(const char *jobz, const int *m, const int *n, double *a,
@@ -144,6 +151,42 @@ cmab_dot(const double *x, const double *y, int d)
 	if (d == 0)
 		return 0.0;
 	return ddot_(&d, x, &one, y, &one);
+}
+
+/*
+ * Ainv := A^-1, packed like A, from the packed lower factor L of A (LAPACK
+ * dpptri on the factor as dpptrf leaves it).  O(d^3).
+ */
+void
+cmab_factor_packed_inverse(const double *L, double *Ainv, int d)
+{
+	int			info = 0;
+
+	memcpy(Ainv, L, sizeof(double) * CMAB_PACKED_SIZE(d));
+	if (d == 0)
+		return;
+	dpptri_("U", &d, Ainv, &info, 1);
+	if (info != 0)
+		elog(ERROR, "dpptri failed: info %d", info);
+}
+
+/*
+ * C := A' B for column-major A (k x m), B (k x n) and C (m x n): one dgemm.
+ */
+void
+cmab_gemm_tn(int m, int n, int k, const double *A, const double *B, double *C)
+{
+	double		one = 1.0,
+				zero = 0.0;
+
+	if (m == 0 || n == 0)
+		return;
+	if (k == 0)
+	{
+		memset(C, 0, sizeof(double) * (size_t) m * n);
+		return;
+	}
+	dgemm_("T", "N", &m, &n, &k, &one, A, &k, B, &k, &zero, C, &m, 1, 1);
 }
 
 /*

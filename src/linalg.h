@@ -27,6 +27,9 @@ extern void cmab_cholesky_rank1_update(double *L, double *x, int d);
 extern void cmab_forward_solve(const double *L, double *x, int d);
 extern void cmab_backward_solve(const double *L, double *x, int d);
 extern double cmab_dot(const double *x, const double *y, int d);
+extern void cmab_factor_packed_inverse(const double *L, double *Ainv, int d);
+extern void cmab_gemm_tn(int m, int n, int k, const double *A, const double *B,
+						 double *C);
 extern int	cmab_svd_right(double *M, int rows, int cols, double *sigma,
 						   double *Vt);
 

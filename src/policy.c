@@ -10,9 +10,19 @@
  *	 LinTS		x.beta~, beta~ ~ N(beta, alpha^2 A^-1)
  *	 Thompson	Beta(1 + successes, 1 + failures)
  *
- * With the factor A = L L' and z = L^-1 x, w = L^-1 b:
- *	 x.beta = z.w,  x' A^-1 x = z.z,  and x.beta~ = z.(w + alpha e), e ~ N(0, I)
- * so every linear score costs two triangular solves, O(d^2).
+ * Every linear score is a function of two moments of the context,
+ * mean = x.beta and q = x' A^-1 x:
+ *	 LinUCB		mean + alpha sqrt(q)
+ *	 LinGreedy	mean
+ *	 LinTS		mean + alpha sqrt(q) g, g ~ N(0, 1)
+ * The last is exact: x.beta~ with beta~ ~ N(beta, alpha^2 A^-1) is normal
+ * with mean x.beta and variance alpha^2 q, so one normal draw per (arm,
+ * request) has the distribution of MABWiser's multivariate draw.
+ *
+ * One context: with A = L L', z = L^-1 x and w = L^-1 b give mean = z.w and
+ * q = z.z: one forward substitution for both, O(d^2) (cmab_linear_moments).
+ * Many contexts: X beta and the row sums of (X A^-1) o X, by BLAS level 2
+ * and 3 (recommend.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -92,33 +102,61 @@ cmab_check_params(const CmabParams *params)
 }
 
 /*
- * Score a linear state for context x (already checked against its
- * dimension).  alpha > 0 with ts_rng == NULL gives LinUCB; with ts_rng, a
- * LinTS draw; alpha = 0 the ridge expectation.  work holds 2d doubles.
+ * mean = x.beta and q = x' A^-1 x from the packed lower factor L of A and b:
+ * forward substitution of L z = x and L w = b in one pass over L.  work
+ * holds 2d doubles.
  */
-double
-cmab_linear_score(const CmabState *st, const double *x, double alpha,
-				  CmabRng *ts_rng, double *work)
+void
+cmab_linear_moments(const double *L, const double *b, const double *x, int d,
+					double *work, double *mean, double *q)
 {
-	int			d = st->hdr.dim;
 	double	   *z = work;
 	double	   *w = work + d;
-	double		score;
+	const double *row = L;
+	double		m = 0,
+				s = 0;
 
-	memcpy(z, x, sizeof(double) * d);
-	memcpy(w, st->b, sizeof(double) * d);
-	cmab_forward_solve(st->L, z, d);
-	cmab_forward_solve(st->L, w, d);
-	if (ts_rng != NULL)
+	for (int i = 0; i < d; i++)
 	{
-		for (int i = 0; i < d; i++)
-			w[i] += alpha * cmab_rng_normal(ts_rng);
-		return cmab_check_score(cmab_dot(z, w, d));
+		double		sz = x[i];
+		double		sw = b[i];
+
+		for (int j = 0; j < i; j++)
+		{
+			sz -= row[j] * z[j];
+			sw -= row[j] * w[j];
+		}
+		z[i] = sz / row[i];
+		w[i] = sw / row[i];
+		m += z[i] * w[i];
+		s += z[i] * z[i];
+		row += i + 1;
 	}
-	score = cmab_dot(z, w, d);
-	if (alpha > 0)
-		score += alpha * sqrt(cmab_dot(z, z, d));
-	return cmab_check_score(score);
+	*mean = m;
+	*q = s;
+}
+
+/*
+ * The expectation a linear policy gives an arm with these moments.  rng is
+ * the arm's stream for this request (LinTS draws from it); explore says
+ * LinGreedy explores on this request.
+ */
+double
+cmab_linear_policy_score(CmabPolicy policy, double alpha, double mean, double q,
+						 CmabRng *rng, bool explore)
+{
+	switch (policy)
+	{
+		case CMAB_POLICY_LINUCB:
+			return cmab_check_score(mean + alpha * sqrt(q));
+		case CMAB_POLICY_LINTS:
+			return cmab_check_score(mean + alpha * sqrt(q) * cmab_rng_normal(rng));
+		case CMAB_POLICY_LINGREEDY:
+			return explore ? cmab_rng_uniform(rng) : cmab_check_score(mean);
+		default:
+			elog(ERROR, "policy %d is not linear", (int) policy);
+	}
+	pg_unreachable();
 }
 
 /* a score that overflowed is an error, never a NaN or infinite ranking */
@@ -174,7 +212,8 @@ cmab_nearest_centroid(const double *centroids, int k, int d, const double *x)
 
 /* shared entry of the linear SQL scorers */
 static double
-score_linear_args(FunctionCallInfo fcinfo, double alpha, CmabRng *rng)
+score_linear_args(FunctionCallInfo fcinfo, CmabPolicy policy, double alpha,
+				  CmabRng *rng)
 {
 	CmabState  *st = cmab_state_decode(PG_GETARG_BYTEA_PP(0), true);
 	int			dim;
@@ -191,22 +230,29 @@ score_linear_args(FunctionCallInfo fcinfo, double alpha, CmabRng *rng)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("alpha must be between 0 and %g", CMAB_MAX_PARAM)));
-	work = palloc(sizeof(double) * 2 * dim);
-	return cmab_linear_score(st, x, alpha, rng, work);
+	{
+		double		mean,
+					q;
+
+		work = palloc(sizeof(double) * 2 * dim);
+		cmab_linear_moments(st->L, st->b, x, dim, work, &mean, &q);
+		return cmab_linear_policy_score(policy, alpha, mean, q, rng, false);
+	}
 }
 
 /* cmab_linucb_score(state, context, alpha) */
 Datum
 cmab_linucb_score(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(score_linear_args(fcinfo, PG_GETARG_FLOAT8(2), NULL));
+	PG_RETURN_FLOAT8(score_linear_args(fcinfo, CMAB_POLICY_LINUCB,
+									   PG_GETARG_FLOAT8(2), NULL));
 }
 
 /* cmab_linear_expectation(state, context) = x . beta */
 Datum
 cmab_linear_expectation(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(score_linear_args(fcinfo, 0.0, NULL));
+	PG_RETURN_FLOAT8(score_linear_args(fcinfo, CMAB_POLICY_LINGREEDY, 0.0, NULL));
 }
 
 /* cmab_lints_score(state, context, alpha, seed): one seeded posterior draw */
@@ -216,7 +262,8 @@ cmab_lints_score(PG_FUNCTION_ARGS)
 	CmabRng		rng;
 
 	cmab_rng_seed(&rng, (uint64) PG_GETARG_INT64(3));
-	PG_RETURN_FLOAT8(score_linear_args(fcinfo, PG_GETARG_FLOAT8(2), &rng));
+	PG_RETURN_FLOAT8(score_linear_args(fcinfo, CMAB_POLICY_LINTS,
+									   PG_GETARG_FLOAT8(2), &rng));
 }
 
 /* cmab_thompson_score(state, seed, slot): one seeded Beta draw */

@@ -38,8 +38,12 @@ extern CmabPolicy cmab_policy_from_name(const char *name);
 extern int	cmab_policy_family(CmabPolicy policy);
 extern void cmab_check_params(const CmabParams *params);
 extern double cmab_check_score(double score);
-extern double cmab_linear_score(const CmabState *st, const double *x,
-								double alpha, CmabRng *ts_rng, double *work);
+extern void cmab_linear_moments(const double *L, const double *b,
+								const double *x, int d, double *work,
+								double *mean, double *q);
+extern double cmab_linear_policy_score(CmabPolicy policy, double alpha,
+									   double mean, double q, CmabRng *rng,
+									   bool explore);
 extern double cmab_beta_draw(const CmabState *st, int slot, CmabRng *rng);
 extern double *cmab_centroids_from_array(ArrayType *arr, int *k, int *d);
 extern int	cmab_nearest_centroid(const double *centroids, int k, int d,

@@ -634,6 +634,16 @@ AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 5;
 COMMENT ON FUNCTION @extschema@.cmab_recommend(text, double precision[], integer, text[], bigint)
 IS 'top-k arms of a model for a context: rank, arm, score = sigmoid(expectation), expectation';
 
+-- STABLE for the same reasons as cmab_recommend
+CREATE FUNCTION @extschema@.cmab_recommend_batch(model text, contexts double precision[],
+                                                 k integer DEFAULT 5, exclude text[] DEFAULT NULL,
+                                                 seeds bigint[] DEFAULT NULL)
+RETURNS TABLE (item integer, rank integer, arm text, score double precision,
+               expectation double precision)
+AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.cmab_recommend_batch(text, double precision[], integer, text[], bigint[])
+IS 'top-k arms for every row of a 2-D array of contexts (item = row number), scored together with BLAS';
+
 -- VOLATILE: writes the arm's row.  The UPDATE locks only that row and
 -- recomputes from the newest version, so concurrent updates are never lost
 -- and readers never wait.
@@ -715,13 +725,17 @@ BEGIN
                t.context::double precision[] AS context,
                t.arm::text AS arm, @extschema@.cmab_check_reward(t.reward::double precision) AS reward
           FROM (%s) AS t(event_id, context, arm, reward)),
-    events AS (
-        SELECT DISTINCT ON (t.event_id) t.event_id, t.context FROM test AS t ORDER BY t.event_id),
+    events AS MATERIALIZED (
+        SELECT e.event_id, e.context, pg_catalog.row_number() OVER (ORDER BY e.event_id) AS item
+          FROM (SELECT DISTINCT ON (t.event_id) t.event_id, t.context
+                  FROM test AS t ORDER BY t.event_id) AS e),
     recs AS MATERIALIZED (
         SELECT e.event_id, r.rank, r.arm, r.score
-          FROM events AS e,
-               LATERAL @extschema@.cmab_recommend($1, e.context, $2, NULL,
-                                                 pg_catalog.hashint8extended(e.event_id, $3)) AS r),
+          FROM @extschema@.cmab_recommend_batch($1,
+                   (SELECT pg_catalog.array_agg(e.context ORDER BY e.item) FROM events AS e), $2, NULL,
+                   (SELECT pg_catalog.array_agg(pg_catalog.hashint8extended(e.event_id, $3) ORDER BY e.item)
+                      FROM events AS e)) AS r
+          JOIN events AS e ON e.item = r.item),
     matched AS (
         SELECT r.score, t.reward FROM recs AS r JOIN test AS t USING (event_id, arm)),
     ranked AS (
