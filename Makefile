@@ -14,7 +14,8 @@ EXTVERSION = 1.0
 
 MODULE_big = cmab
 OBJS = src/cmab.o src/aggregate.o src/arm_state.o src/kmeans.o src/linalg.o \
-	src/policy.o src/recommend.o src/rng.o src/text_embed.o
+	src/model.o src/policy.o src/recommend.o src/rng.o src/text_embed.o \
+	src/update.o
 
 DATA_built = cmab--$(EXTVERSION).sql
 EXTRA_CLEAN = cmab--$(EXTVERSION).sql

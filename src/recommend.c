@@ -47,22 +47,12 @@
 #include "utils/timestamp.h"
 
 #include "linalg.h"
+#include "model.h"
 #include "policy.h"
 
 PG_FUNCTION_INFO_V1(cmab_recommend);
 PG_FUNCTION_INFO_V1(cmab_recommend_batch);
 
-typedef struct Model
-{
-	char	   *name;
-	int32		model_id;
-	CmabParams	params;
-	int			family;
-	int32		dim;
-	int64		seed;
-	int			k;				/* clusters */
-	double	   *centroids;
-} Model;
 
 /* one scored arm */
 typedef struct Cand
@@ -90,7 +80,7 @@ typedef struct ExcludeSet
 /* what scoring one arm for one request needs */
 typedef struct Request
 {
-	const Model *m;
+	const CmabModel *m;
 	const double *x;
 	uint64		seed;
 	int			slot;			/* ClustersTS: the context's cluster */
@@ -106,10 +96,6 @@ typedef struct ArmErrorContext
 	text	   *arm;
 } ArmErrorContext;
 
-static Oid	plan_namespace = InvalidOid;
-static SPIPlanPtr model_plan = NULL;
-static SPIPlanPtr arms_plan = NULL;
-
 static void
 arm_error_callback(void *arg)
 {
@@ -120,110 +106,13 @@ arm_error_callback(void *arg)
 				   text_to_cstring(ctx->arm), ctx->model);
 }
 
-static SPIPlanPtr
-prepare_saved(const char *query, Oid argtype)
-{
-	SPIPlanPtr	plan = SPI_prepare(query, 1, &argtype);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
-}
-
-/*
- * Prepare (once per backend and schema) the two queries we run.  Tables are
- * schema-qualified and operators taken from pg_catalog, so the caller's
- * search_path cannot redirect them.
- */
-static void
-prepare_plans(Oid nspid)
-{
-	const char *nsp;
-	StringInfoData q;
-
-	if (plan_namespace == nspid && model_plan && arms_plan)
-		return;
-	if (model_plan)
-		SPI_freeplan(model_plan);
-	if (arms_plan)
-		SPI_freeplan(arms_plan);
-	model_plan = arms_plan = NULL;
-
-	nsp = quote_identifier(get_namespace_name(nspid));
-	initStringInfo(&q);
-	appendStringInfo(&q,
-					 "SELECT model_id, policy, dim, alpha, epsilon, l2_lambda, "
-					 "n_clusters, seed, centroids FROM %s.cmab_model "
-					 "WHERE name OPERATOR(pg_catalog.=) $1", nsp);
-	model_plan = prepare_saved(q.data, TEXTOID);
-	resetStringInfo(&q);
-	appendStringInfo(&q,
-					 "SELECT arm, arm_ord, state FROM %s.cmab_arm "
-					 "WHERE model_id OPERATOR(pg_catalog.=) $1", nsp);
-	arms_plan = prepare_saved(q.data, INT4OID);
-	plan_namespace = nspid;
-}
-
-/* Read the model row (inside SPI); allocations go to outer. */
-static void
-read_model(text *name, Model *m, MemoryContext outer)
-{
-	Datum		args[1] = {PointerGetDatum(name)};
-	HeapTuple	tup;
-	TupleDesc	desc;
-	bool		isnull;
-	Datum		d;
-	MemoryContext old;
-
-	if (SPI_execute_plan(model_plan, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read model");
-	m->name = MemoryContextStrdup(outer, text_to_cstring(name));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("model \"%s\" does not exist", m->name)));
-	tup = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	m->model_id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-	m->params.policy = cmab_policy_from_name(SPI_getvalue(tup, desc, 2));
-	m->family = cmab_policy_family(m->params.policy);
-	m->dim = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
-	m->params.alpha = DatumGetFloat8(SPI_getbinval(tup, desc, 4, &isnull));
-	m->params.epsilon = DatumGetFloat8(SPI_getbinval(tup, desc, 5, &isnull));
-	m->params.l2_lambda = DatumGetFloat8(SPI_getbinval(tup, desc, 6, &isnull));
-	m->params.n_clusters = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
-	m->seed = DatumGetInt64(SPI_getbinval(tup, desc, 8, &isnull));
-	m->centroids = NULL;
-	m->k = 0;
-	d = SPI_getbinval(tup, desc, 9, &isnull);
-	if (!isnull)
-	{
-		int			cd;
-
-		old = MemoryContextSwitchTo(outer);
-		m->centroids = cmab_centroids_from_array(DatumGetArrayTypeP(d), &m->k, &cd);
-		MemoryContextSwitchTo(old);
-		if (cd != m->dim)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("centroids of model \"%s\" do not match its dimension",
-							m->name)));
-	}
-	if (m->params.policy == CMAB_POLICY_CLUSTERS_TS && m->centroids == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("model \"%s\" has no clusters yet", m->name),
-				 errhint("Fit the model first with cmab_fit().")));
-}
-
 /*
  * The seed of a request without one: the model's seed, the context and the
  * statement's start time, so a statement sees one consistent draw (which
  * keeps the functions honestly STABLE).
  */
 static uint64
-derived_seed(const Model *m, const double *x, int dim)
+derived_seed(const CmabModel *m, const double *x, int dim)
 {
 	uint64		h = cmab_mix64((uint64) m->seed,
 							   (uint64) GetCurrentStatementStartTimestamp());
@@ -242,7 +131,7 @@ derived_seed(const Model *m, const double *x, int dim)
 static void
 start_request(Request *r, const double *x, uint64 seed)
 {
-	const Model *m = r->m;
+	const CmabModel *m = r->m;
 
 	r->x = x;
 	r->seed = seed;
@@ -260,7 +149,7 @@ start_request(Request *r, const double *x, uint64 seed)
 }
 
 static void
-check_state_fits(const Model *m, const CmabStateHeader *hdr)
+check_state_fits(const CmabModel *m, const CmabStateHeader *hdr)
 {
 	if (hdr->family != m->family ||
 		(m->family == CMAB_FAMILY_LINEAR && hdr->dim != m->dim) ||
@@ -307,7 +196,7 @@ score_counts(const Request *r, const CmabState *st, int32 ord)
 static double
 score_arm(Request *r, bytea *raw, int32 ord)
 {
-	const Model *m = r->m;
+	const CmabModel *m = r->m;
 	CmabStateHeader hdr;
 	const char *payload = cmab_state_peek(raw, &hdr);
 	check_state_fits(m, &hdr);
@@ -663,7 +552,7 @@ cmab_recommend(PG_FUNCTION_ARGS)
 	int			dim = 0;
 	double	   *x = NULL;
 	ExcludeSet	ex;
-	Model		m;
+	CmabModel	m;
 	Request		req;
 	TopK		top;
 	ScoreReceiver rcv;
@@ -680,8 +569,7 @@ cmab_recommend(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	prepare_plans(get_func_namespace(fcinfo->flinfo->fn_oid));
-	read_model(model, &m, outer);
+	cmab_model_read(fcinfo, model, &m, outer);
 	if (x == NULL && m.dim > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -738,7 +626,7 @@ cmab_recommend(PG_FUNCTION_ARGS)
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 	/* with a receiver of our own, SPI reports a SELECT as a utility command */
-	rc = SPI_execute_plan_extended(arms_plan, &opts);
+	rc = SPI_execute_plan_extended(cmab_arms_plan, &opts);
 	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
 		elog(ERROR, "could not read arms: %s", SPI_result_code_string(rc));
 	error_context_stack = errcallback.previous;
@@ -832,7 +720,7 @@ cmab_recommend_batch(PG_FUNCTION_ARGS)
 	text	   *model = getarg_model(fcinfo);
 	int32		k = getarg_k(fcinfo, 2);
 	ExcludeSet	ex;
-	Model		m;
+	CmabModel	m;
 	Request		req;
 	int			nctx,
 				dim;
@@ -876,8 +764,7 @@ cmab_recommend_batch(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	prepare_plans(get_func_namespace(fcinfo->flinfo->fn_oid));
-	read_model(model, &m, outer);
+	cmab_model_read(fcinfo, model, &m, outer);
 	if (nctx > 0 && dim != m.dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -895,7 +782,7 @@ cmab_recommend_batch(PG_FUNCTION_ARGS)
 	{
 		Datum		args[1] = {Int32GetDatum(m.model_id)};
 
-		if (SPI_execute_plan(arms_plan, args, NULL, true, 0) != SPI_OK_SELECT)
+		if (SPI_execute_plan(cmab_arms_plan, args, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read arms");
 	}
 	if (SPI_processed > INT_MAX / Max(P + d, 1))

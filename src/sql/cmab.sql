@@ -650,52 +650,7 @@ IS 'top-k arms for every row of a 2-D array of contexts (item = row number), sco
 CREATE FUNCTION @extschema@.cmab_update(model text, arm text, context double precision[],
                                         reward double precision)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    m @extschema@.cmab_model := @extschema@.cmab_model_get(model);
-    v_slot integer := 0;
-    v_state bytea;
-BEGIN
-    IF arm IS NULL THEN
-        RAISE EXCEPTION 'arm must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF reward IS NULL THEN
-        RAISE EXCEPTION 'reward must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF m.policy IN ('thompson', 'clusters_ts') AND reward NOT IN (0, 1) THEN
-        RAISE EXCEPTION 'policy "%" needs rewards of 0 or 1', m.policy USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF m.policy = 'popularity' AND reward < 0 THEN
-        RAISE EXCEPTION 'policy "popularity" needs non-negative rewards' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF m.policy IN ('random', 'popularity', 'thompson') THEN
-        PERFORM @extschema@.cmab_check_context(context, m.dim);
-    ELSIF m.policy IN ('lingreedy', 'linucb', 'lints') AND pg_catalog.cardinality(context) <> m.dim THEN
-        RAISE EXCEPTION 'context has % elements but model "%" expects %', pg_catalog.cardinality(context), model, m.dim
-            USING ERRCODE = 'array_subscript_error';
-    END IF;
-    IF m.policy = 'clusters_ts' THEN
-        IF m.centroids IS NULL THEN
-            RAISE EXCEPTION 'model "%" has no clusters yet', model
-                USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Fit the model first with cmab_fit().';
-        END IF;
-        IF context IS NULL THEN
-            RAISE EXCEPTION 'context must not be null' USING ERRCODE = 'null_value_not_allowed';
-        END IF;
-        v_slot := @extschema@.cmab_nearest_centroid(m.centroids, context);
-    END IF;
-    UPDATE @extschema@.cmab_arm AS a
-       SET state = @extschema@.cmab_state_add(a.state, context, reward, v_slot)
-     WHERE a.model_id = m.model_id AND a.arm = cmab_update.arm
-    RETURNING a.state INTO v_state;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'arm "%" does not exist in model "%"', arm, model USING ERRCODE = 'undefined_object';
-    END IF;
-    RETURN (@extschema@.cmab_state_info(v_state)).n;
-END
-$$;
+AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.cmab_update(text, text, double precision[], double precision)
 IS 'learns from one event (MABWiser partial_fit); returns the arm''s observation count';
 
