@@ -42,8 +42,10 @@ endif
 cmab--$(EXTVERSION).sql: src/sql/cmab.sql
 	cp $< $@
 
-.PHONY: demo test
+.PHONY: demo test bench
 demo:
 	@bash test/scripts/run.sh demo
 test:
 	@bash test/scripts/run.sh test
+bench:
+	@bash test/scripts/run.sh bench

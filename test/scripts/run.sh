@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The script behind `make demo` and `make test`.
+# The script behind `make demo`, `make test` and `make bench`.
 #
 #   bash test/scripts/run.sh demo|test
 #
@@ -13,7 +13,7 @@
 # 5. runs the demo, or every pg_regress and TAP test, and stops the cluster
 set -euo pipefail
 
-MODE=${1:?usage: run.sh demo|test}
+MODE=${1:?usage: run.sh demo|test|bench}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PGVER=${PGVER:-15}
 PGBIN=${PGBIN:-/usr/lib/postgresql/$PGVER/bin}
@@ -90,8 +90,11 @@ if [ "$OWN_CLUSTER" = 1 ]; then
 	say "starting a throwaway cluster in $WORK/data (port $PGPORT)"
 	"${RUN[@]}" "$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust --no-sync >"$WORK/initdb.log" 2>&1 ||
 		{ cat "$WORK/initdb.log" >&2; exit 1; }
+	# the benchmark measures durable commits; the rest needs no fsync
+	fsync=off
+	[ "$MODE" = bench ] && fsync=on
 	"${RUN[@]}" "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w \
-		-o "-c listen_addresses='' -c unix_socket_directories='$WORK' -p $PGPORT -c fsync=off" \
+		-o "-c listen_addresses='' -c unix_socket_directories='$WORK' -p $PGPORT -c fsync=$fsync" \
 		start >/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
 fi
 
@@ -152,6 +155,14 @@ test)
 		echo "$passed passed, $failed failed"
 	fi
 	[ "$failed" = 0 ]
+	;;
+bench)
+	"${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS cmab_bench" -c "CREATE DATABASE cmab_bench"
+	mkdir -p "$WORK/bench"
+	[ "$(id -u)" = 0 ] && chown postgres "$WORK/bench"
+	"${RUN[@]}" env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="${PGUSER:-}" PGBIN="$PGBIN" \
+		BENCH_OUT="$WORK/bench" BENCH_SECONDS="${BENCH_SECONDS:-5}" \
+		bash "$WORK/test/bench/bench.sh"
 	;;
 *)
 	echo "unknown mode $MODE" >&2
