@@ -69,7 +69,7 @@ cmab_linear_agg_transfn(PG_FUNCTION_ARGS)
 	MemoryContext aggcontext = agg_context(fcinfo, "cmab_linear_agg_transfn");
 	CmabState  *st = PG_ARGISNULL(0) ? NULL : (CmabState *) PG_GETARG_POINTER(0);
 	double		reward;
-	double	   *x;
+	const double *x;
 	int			dim;
 	MemoryContext old;
 
@@ -78,7 +78,7 @@ cmab_linear_agg_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("context must not be null")));
 	reward = getarg_reward(fcinfo, 2);
-	x = cmab_context_from_array(PG_GETARG_ARRAYTYPE_P(1), &dim, "context");
+	x = cmab_context_view(PG_GETARG_ARRAYTYPE_P(1), &dim, "context");
 	if (dim == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -113,7 +113,6 @@ cmab_linear_agg_transfn(PG_FUNCTION_ARGS)
 	}
 
 	cmab_state_add_linear(st, x, reward, false);
-	pfree(x);
 	PG_RETURN_POINTER(st);
 }
 
@@ -199,6 +198,7 @@ cmab_agg_serial(PG_FUNCTION_ARGS)
 {
 	CmabState  *st = (CmabState *) PG_GETARG_POINTER(0);
 
+	cmab_state_check_finite(st);
 	PG_RETURN_BYTEA_P(cmab_state_encode(st, false));
 }
 
@@ -228,6 +228,7 @@ cmab_agg_final(PG_FUNCTION_ARGS)
 		/* factor into a copy: the final function must not change the state */
 		CmabState  *out = copy_state(st);
 
+		cmab_state_check_finite(out);
 		cmab_state_refactor(out);
 		PG_RETURN_BYTEA_P(cmab_state_encode(out, true));
 	}

@@ -30,6 +30,7 @@ PG_FUNCTION_INFO_V1(cmab_state_add);
 PG_FUNCTION_INFO_V1(cmab_state_merge);
 PG_FUNCTION_INFO_V1(cmab_state_info);
 PG_FUNCTION_INFO_V1(cmab_state_beta);
+PG_FUNCTION_INFO_V1(cmab_state_dim);
 PG_FUNCTION_INFO_V1(cmab_check_context);
 PG_FUNCTION_INFO_V1(cmab_check_reward_sql);
 PG_FUNCTION_INFO_V1(cmab_check_event_id);
@@ -397,8 +398,9 @@ cmab_state_add_linear(CmabState *st, const double *x, double reward,
 
 		memcpy(xs, x, sizeof(double) * d);
 		cmab_cholesky_rank1_update(st->L, xs, d);
+		/* a single update checks at once; aggregates check when they finish */
+		cmab_state_check_finite(st);
 	}
-	cmab_state_check_finite(st);
 }
 
 /* One observation into slot 'slot' of a counts state. */
@@ -478,8 +480,22 @@ cmab_state_check_dim(const CmabState *st, int dim)
 double *
 cmab_context_from_array(ArrayType *arr, int *dim, const char *what)
 {
+	const double *in = cmab_context_view(arr, dim, what);
+	double	   *out = palloc(sizeof(double) * Max(*dim, 1));
+
+	memcpy(out, in, sizeof(double) * *dim);
+	return out;
+}
+
+/*
+ * The same checks without the copy: a pointer to the (aligned) elements of
+ * the array, valid as long as the array is.  For per-row paths.
+ */
+const double *
+cmab_context_view(ArrayType *arr, int *dim, const char *what)
+{
 	int			n;
-	double	   *out;
+	const double *out;
 
 	if (ARR_ELEMTYPE(arr) != FLOAT8OID)
 		ereport(ERROR,
@@ -499,8 +515,7 @@ cmab_context_from_array(ArrayType *arr, int *dim, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s must not contain null values", what)));
-	out = palloc(sizeof(double) * Max(n, 1));
-	memcpy(out, ARR_DATA_PTR(arr), sizeof(double) * n);
+	out = (const double *) ARR_DATA_PTR(arr);
 	for (int i = 0; i < n; i++)
 	{
 		if (!isfinite(out[i]))
@@ -747,4 +762,14 @@ cmab_check_event_id(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("event_id must not be null")));
 	PG_RETURN_INT64(PG_GETARG_INT64(0));
+}
+
+/* cmab_state_dim(state) -> dimension, from the validated header and size */
+Datum
+cmab_state_dim(PG_FUNCTION_ARGS)
+{
+	CmabStateHeader hdr;
+
+	(void) cmab_state_peek(PG_GETARG_BYTEA_PP(0), &hdr);
+	PG_RETURN_INT32(hdr.dim);
 }

@@ -87,6 +87,8 @@ extern void cmab_state_check_dim(const CmabState *st, int dim);
 
 extern double *cmab_context_from_array(ArrayType *arr, int *dim,
 									   const char *what);
+extern const double *cmab_context_view(ArrayType *arr, int *dim,
+									   const char *what);
 extern void cmab_check_reward(double reward);
 extern void cmab_check_lambda(double l2_lambda);
 

@@ -88,6 +88,12 @@ AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cmab_state_info(bytea)
 IS 'validates a stored state and shows what it holds';
 
+CREATE FUNCTION @extschema@.cmab_state_dim(state bytea)
+RETURNS integer
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cmab_state_dim(bytea)
+IS 'the dimension (context length, or slots) of a state, from its validated header alone';
+
 CREATE FUNCTION @extschema@.cmab_state_beta(state bytea)
 RETURNS double precision[]
 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -229,7 +235,7 @@ COMMENT ON FUNCTION @extschema@.cmab_agg_deserial(bytea, internal) IS 'deserial 
 COMMENT ON FUNCTION @extschema@.cmab_agg_final(internal) IS 'final function of the cmab fitting aggregates';
 
 CREATE AGGREGATE @extschema@.cmab_linear_agg(context double precision[], reward double precision) (
-    SFUNC = @extschema@.cmab_linear_agg_transfn, STYPE = internal,
+    SFUNC = @extschema@.cmab_linear_agg_transfn, STYPE = internal, SSPACE = 2200,
     FINALFUNC = @extschema@.cmab_agg_final,
     COMBINEFUNC = @extschema@.cmab_agg_combine,
     SERIALFUNC = @extschema@.cmab_agg_serial, DESERIALFUNC = @extschema@.cmab_agg_deserial,
@@ -240,7 +246,7 @@ IS 'fits a linear arm state (ridge, l2_lambda = 1) from (context, reward) rows';
 
 CREATE AGGREGATE @extschema@.cmab_linear_agg(context double precision[], reward double precision,
                                             l2_lambda double precision) (
-    SFUNC = @extschema@.cmab_linear_agg_transfn, STYPE = internal,
+    SFUNC = @extschema@.cmab_linear_agg_transfn, STYPE = internal, SSPACE = 2200,
     FINALFUNC = @extschema@.cmab_agg_final,
     COMBINEFUNC = @extschema@.cmab_agg_combine,
     SERIALFUNC = @extschema@.cmab_agg_serial, DESERIALFUNC = @extschema@.cmab_agg_deserial,
@@ -250,7 +256,7 @@ COMMENT ON AGGREGATE @extschema@.cmab_linear_agg(double precision[], double prec
 IS 'fits a linear arm state (ridge with the given l2_lambda) from (context, reward) rows';
 
 CREATE AGGREGATE @extschema@.cmab_counts_agg(reward double precision) (
-    SFUNC = @extschema@.cmab_counts_agg_transfn, STYPE = internal,
+    SFUNC = @extschema@.cmab_counts_agg_transfn, STYPE = internal, SSPACE = 120,
     FINALFUNC = @extschema@.cmab_agg_final,
     COMBINEFUNC = @extschema@.cmab_agg_combine,
     SERIALFUNC = @extschema@.cmab_agg_serial, DESERIALFUNC = @extschema@.cmab_agg_deserial,
@@ -260,7 +266,7 @@ COMMENT ON AGGREGATE @extschema@.cmab_counts_agg(double precision)
 IS 'fits a context-free arm state (observations and reward sum) from reward rows';
 
 CREATE AGGREGATE @extschema@.cmab_counts_agg(reward double precision, slot integer, slots integer) (
-    SFUNC = @extschema@.cmab_counts_agg_transfn, STYPE = internal,
+    SFUNC = @extschema@.cmab_counts_agg_transfn, STYPE = internal, SSPACE = 120,
     FINALFUNC = @extschema@.cmab_agg_final,
     COMBINEFUNC = @extschema@.cmab_agg_combine,
     SERIALFUNC = @extschema@.cmab_agg_serial, DESERIALFUNC = @extschema@.cmab_agg_deserial,
@@ -496,12 +502,16 @@ DECLARE
     m @extschema@.cmab_model := @extschema@.cmab_model_get(model);
     v_arms text[];
     v_states bytea[];
+    v_narms integer;
+    v_null_arm boolean;
+    v_bad_dim integer;
     v_rows bigint;
     v_binary boolean;
     v_min_reward double precision;
     v_ctx_ok boolean;
     v_centroids double precision[];
     v_bad text;
+    v_prior bytea;
     src text;
 BEGIN
     IF query IS NULL OR add_arms IS NULL THEN
@@ -516,10 +526,14 @@ BEGIN
            INTO v_centroids USING m.n_clusters, m.seed;
     END IF;
 
+    -- the fitted state of every arm in the data (arrays in the same order;
+    -- no ORDER BY, which would sort megabytes of states)
     EXECUTE pg_catalog.format($q$
-        SELECT pg_catalog.array_agg(f.arm ORDER BY f.arm), pg_catalog.array_agg(f.state ORDER BY f.arm),
-               coalesce(pg_catalog.sum(f.n), 0)::bigint, coalesce(pg_catalog.bool_and(f.bin), true),
-               pg_catalog.min(f.min_reward), pg_catalog.bool_and(f.ctx_ok)
+        SELECT pg_catalog.array_agg(f.arm), pg_catalog.array_agg(f.state),
+               pg_catalog.count(*)::integer, coalesce(pg_catalog.sum(f.n), 0)::bigint,
+               coalesce(pg_catalog.bool_and(f.bin), true), pg_catalog.min(f.min_reward),
+               pg_catalog.bool_and(f.ctx_ok), pg_catalog.bool_or(f.arm IS NULL),
+               pg_catalog.min(@extschema@.cmab_state_dim(f.state)) FILTER (WHERE @extschema@.cmab_state_dim(f.state) <> $1)
           FROM (SELECT src.arm::text AS arm, %s AS state, pg_catalog.count(*) AS n,
                        pg_catalog.bool_and(src.reward::double precision IN (0, 1)) AS bin,
                        pg_catalog.min(src.reward::double precision) AS min_reward,
@@ -528,21 +542,22 @@ BEGIN
                  GROUP BY 1) AS f$q$,
         CASE
             WHEN m.policy IN ('lingreedy', 'linucb', 'lints')
-                THEN '@extschema@.cmab_linear_agg(src.context::double precision[], src.reward::double precision, $1)'
+                THEN '@extschema@.cmab_linear_agg(src.context::double precision[], src.reward::double precision, $2)'
             WHEN m.policy = 'clusters_ts'
                 THEN '@extschema@.cmab_counts_agg(src.reward::double precision, '
-                     '@extschema@.cmab_nearest_centroid($2, src.context::double precision[]), $3)'
+                     '@extschema@.cmab_nearest_centroid($3, src.context::double precision[]), $4)'
             ELSE '@extschema@.cmab_counts_agg(src.reward::double precision)'
         END,
         -- the context-free policies do not read the context, but a bad one is still refused
         CASE WHEN m.policy IN ('random', 'popularity', 'thompson')
-             THEN 'pg_catalog.bool_and(@extschema@.cmab_check_context(src.context::double precision[], $4))'
+             THEN 'pg_catalog.bool_and(@extschema@.cmab_check_context(src.context::double precision[], $5))'
              ELSE 'true' END,
         src)
-       INTO v_arms, v_states, v_rows, v_binary, v_min_reward, v_ctx_ok
-      USING m.l2_lambda, v_centroids, m.n_clusters, m.dim;
+       INTO v_arms, v_states, v_narms, v_rows, v_binary, v_min_reward, v_ctx_ok, v_null_arm, v_bad_dim
+      USING CASE WHEN m.policy IN ('lingreedy', 'linucb', 'lints') THEN m.dim ELSE m.n_clusters END,
+            m.l2_lambda, v_centroids, m.n_clusters, m.dim;
 
-    IF pg_catalog.array_position(v_arms, NULL) IS NOT NULL THEN
+    IF v_null_arm THEN
         RAISE EXCEPTION 'arm must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF NOT v_binary AND m.policy IN ('thompson', 'clusters_ts') THEN
@@ -551,40 +566,38 @@ BEGIN
     IF v_min_reward < 0 AND m.policy = 'popularity' THEN
         RAISE EXCEPTION 'policy "popularity" needs non-negative rewards' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF m.policy IN ('lingreedy', 'linucb', 'lints') THEN
-        SELECT i.dim::text INTO v_bad FROM pg_catalog.unnest(v_states) AS s, LATERAL @extschema@.cmab_state_info(s) AS i
-         WHERE i.dim <> m.dim LIMIT 1;
-        IF FOUND THEN
-            RAISE EXCEPTION 'context has % elements but model "%" expects %', v_bad, model, m.dim
-                USING ERRCODE = 'array_subscript_error';
-        END IF;
+    IF v_bad_dim IS NOT NULL AND m.policy IN ('lingreedy', 'linucb', 'lints') THEN
+        RAISE EXCEPTION 'context has % elements but model "%" expects %', v_bad_dim, model, m.dim
+            USING ERRCODE = 'array_subscript_error';
     END IF;
 
-    SELECT u INTO v_bad FROM pg_catalog.unnest(v_arms) AS u
-     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.cmab_arm AS a WHERE a.model_id = m.model_id AND a.arm = u)
-     ORDER BY u LIMIT 1;
+    SELECT u.arm INTO v_bad FROM pg_catalog.unnest(v_arms) AS u(arm)
+     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.cmab_arm AS a WHERE a.model_id = m.model_id AND a.arm = u.arm)
+     ORDER BY u.arm LIMIT 1;
     IF FOUND THEN
         IF NOT add_arms THEN
             RAISE EXCEPTION 'arm "%" does not exist in model "%"', v_bad, model
                 USING ERRCODE = 'undefined_object',
                       HINT = 'Register it with cmab_arm_add(), or fit with add_arms => true.';
         END IF;
-        PERFORM @extschema@.cmab_arm_add(model, pg_catalog.array_agg(u ORDER BY u))
-           FROM pg_catalog.unnest(v_arms) AS u
-          WHERE NOT EXISTS (SELECT 1 FROM @extschema@.cmab_arm AS a WHERE a.model_id = m.model_id AND a.arm = u);
+        PERFORM @extschema@.cmab_arm_add(model, pg_catalog.array_agg(u.arm ORDER BY u.arm))
+           FROM pg_catalog.unnest(v_arms) AS u(arm)
+          WHERE NOT EXISTS (SELECT 1 FROM @extschema@.cmab_arm AS a WHERE a.model_id = m.model_id AND a.arm = u.arm);
     END IF;
 
-    UPDATE @extschema@.cmab_arm AS a
-       SET state = coalesce(f.state, @extschema@.cmab_model_prior(m))
-      FROM @extschema@.cmab_arm AS a2
-      LEFT JOIN ROWS FROM (pg_catalog.unnest(v_arms), pg_catalog.unnest(v_states)) AS f(arm, state) ON f.arm = a2.arm
-     WHERE a.model_id = m.model_id AND a2.model_id = m.model_id AND a2.arm = a.arm;
+    -- every arm is rewritten once: fitted, or back to the prior
+    UPDATE @extschema@.cmab_arm AS a SET state = f.state
+      FROM ROWS FROM (pg_catalog.unnest(v_arms), pg_catalog.unnest(v_states)) AS f(arm, state)
+     WHERE a.model_id = m.model_id AND a.arm = f.arm;
+    v_prior := @extschema@.cmab_model_prior(m);
+    UPDATE @extschema@.cmab_arm AS a SET state = v_prior
+     WHERE a.model_id = m.model_id AND a.arm <> ALL (coalesce(v_arms, '{}'));
 
     UPDATE @extschema@.cmab_model AS cm
        SET centroids = v_centroids, fitted_at = pg_catalog.now(), fit_rows = v_rows
      WHERE cm.model_id = m.model_id;
 
-    arms_fitted := coalesce(pg_catalog.cardinality(v_arms), 0);
+    arms_fitted := coalesce(v_narms, 0);
     rows_used := v_rows;
     RETURN NEXT;
 END
