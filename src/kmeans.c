@@ -7,7 +7,8 @@
  * As scikit-learn's KMeans (which MABWiser's Clusters uses): greedy
  * k-means++ seeding with 2 + ln(k) local trials, Lloyd iterations until the
  * centre shift falls under 1e-4 of the mean feature variance (at most 300),
- * the best of n_init = 10 seeded restarts by inertia.  Numbers match it in
+ * the best of n_init = 10 seeded restarts by inertia.  The point-to-centre
+ * distances of an iteration are one matrix product (BLAS).  Numbers match it in
  * distribution, not digit for digit.
  *
  *-------------------------------------------------------------------------
@@ -22,6 +23,7 @@
 #include "utils/array.h"
 
 #include "arm_state.h"
+#include "linalg.h"
 #include "policy.h"
 #include "rng.h"
 
@@ -30,6 +32,7 @@ PG_FUNCTION_INFO_V1(cmab_kmeans_agg_final);
 
 #define KMEANS_N_INIT	10
 #define KMEANS_MAX_ITER 300
+#define KMEANS_BLOCK	4096	/* points per distance product */
 #define KMEANS_MAX_K	1000
 #define KMEANS_MAX_CELLS ((int64) 1 << 26)	/* rows x d: 512 MB of doubles */
 
@@ -179,6 +182,60 @@ kmeanspp(const KmeansState *s, double *c, CmabRng *rng)
 	pfree(closest);
 }
 
+/*
+ * Label every point with its nearest centre (ties to the lower index) and
+ * return the inertia.  Distances come from one dgemm per block of points:
+ * |x - c|^2 = |x|^2 - 2 x.c + |c|^2, and |x|^2 does not change the argmin.
+ */
+static double
+assign(const KmeansState *s, const double *c, int *label, double *G, double *cc,
+	   bool *changed)
+{
+	int			d = s->d;
+	int			k = s->k;
+	double		inertia = 0;
+
+	for (int ci = 0; ci < k; ci++)
+	{
+		cc[ci] = 0;
+		for (int j = 0; j < d; j++)
+			cc[ci] += c[(size_t) ci * d + j] * c[(size_t) ci * d + j];
+	}
+	for (int64 start = 0; start < s->n; start += KMEANS_BLOCK)
+	{
+		int			nb = (int) Min(KMEANS_BLOCK, s->n - start);
+
+		cmab_gemm_tn(k, nb, d, c, s->x + start * d, G);
+		for (int i = 0; i < nb; i++)
+		{
+			const double *g = G + (size_t) i * k;
+			const double *x = s->x + (start + i) * d;
+			int			best = 0;
+			double		bestd = cc[0] - 2 * g[0];
+			double		xx = 0;
+
+			for (int ci = 1; ci < k; ci++)
+			{
+				double		dist = cc[ci] - 2 * g[ci];
+
+				if (dist < bestd)
+				{
+					bestd = dist;
+					best = ci;
+				}
+			}
+			for (int j = 0; j < d; j++)
+				xx += x[j] * x[j];
+			if (label[start + i] != best)
+				*changed = true;
+			label[start + i] = best;
+			inertia += Max(xx + bestd, 0.0);
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	return inertia;
+}
+
 /* Lloyd iterations from the seeds in c; returns the inertia */
 static double
 lloyd(const KmeansState *s, double *c, double tol)
@@ -189,19 +246,26 @@ lloyd(const KmeansState *s, double *c, double tol)
 	double	   *sum = palloc(sizeof(double) * k * d);
 	int64	   *cnt = palloc(sizeof(int64) * k);
 	int		   *label = palloc(sizeof(int) * n);
-	double		inertia = 0;
+	double	   *G = palloc(sizeof(double) * (size_t) k * KMEANS_BLOCK);
+	bool		changed;
+	double	   *cc = palloc(sizeof(double) * k);
+	double		inertia;
 
 	for (int iter = 0; iter < KMEANS_MAX_ITER; iter++)
 	{
 		double		shift = 0;
 
+		changed = (iter == 0);
+		(void) assign(s, c, label, G, cc, &changed);
+		/* no point changed cluster: converged (as scikit-learn's strict test) */
+		if (!changed)
+			break;
 		memset(sum, 0, sizeof(double) * k * d);
 		memset(cnt, 0, sizeof(int64) * k);
 		for (int64 i = 0; i < n; i++)
 		{
-			int			l = cmab_nearest_centroid(c, k, d, s->x + i * d);
+			int			l = label[i];
 
-			label[i] = l;
 			cnt[l]++;
 			for (int j = 0; j < d; j++)
 				sum[(size_t) l * d + j] += s->x[i * d + j];
@@ -238,16 +302,15 @@ lloyd(const KmeansState *s, double *c, double tol)
 				m[j] = v;
 			}
 		}
-		CHECK_FOR_INTERRUPTS();
 		if (shift <= tol)
 			break;
 	}
-	for (int64 i = 0; i < n; i++)
-		inertia += sqdist(s->x + i * d,
-						  c + (size_t) cmab_nearest_centroid(c, k, d, s->x + i * d) * d, d);
+	inertia = assign(s, c, label, G, cc, &changed);
 	pfree(sum);
 	pfree(cnt);
 	pfree(label);
+	pfree(G);
+	pfree(cc);
 	return inertia;
 }
 

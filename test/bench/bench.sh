@@ -88,6 +88,11 @@ wait "$bg"
 run rec200_d100 rec200_d100 1
 run upd200_d100 upd200_d100 1 PGOPTIONS="-c synchronous_commit=off"
 
+say "the demo's data, for the offline benchmark"
+"${PSQL[@]}" -c "DROP SCHEMA IF EXISTS cafe CASCADE" >/dev/null
+"${PSQL[@]}" -f "$HERE/../demo/cafe.sql" -c "SELECT cafe.generate_users(1237)" \
+	-c "SELECT cafe.build_features()" -c "SELECT cafe.simulate_log(1237)" >/dev/null
+
 say "bulk paths: timed in SQL"
 "${PSQL[@]}" -v outfile="$OUT/timed.txt" -f "$HERE/timed.sql" >/dev/null
 timed() { awk -F'|' -v op="$1" -v col="$2" '$1 == op { printf "%.3f", $col }' "$OUT/timed.txt"; }

@@ -39,14 +39,12 @@ RESET ALL;
 SET client_min_messages = warning;
 SELECT pg_temp.timeit('score 2000 contexts x 200 arms, top-5',
     'SELECT count(*) FROM ctx2000, seeds2000, cmab_recommend_batch(''m200'', ctx2000.c, 5, NULL, seeds2000.s)', 9);
+-- the demo's step 7 on the demo's log: six policies created, fitted on
+-- 8,000 events and evaluated on 2,000 (test/demo/cafe.sql, loaded by bench.sh)
+SET search_path = cafe, public;
 SELECT pg_temp.timeit('six-policy offline benchmark, 10k events',
-    $$SELECT count(*) FROM (VALUES ('random'), ('popularity'), ('lingreedy'), ('linucb'), ('lints'), ('clusters_ts')) AS p(name),
-        LATERAL (SELECT CASE WHEN EXISTS (SELECT 1 FROM cmab_model WHERE name = 'b_' || p.name)
-                             THEN cmab_model_drop('b_' || p.name) END) AS dropped,
-        LATERAL (SELECT cmab_model_create('b_' || p.name, p.name, dim => 15,
-                         arms => ARRAY(SELECT g::text FROM generate_series(1, 200) AS g))) AS created,
-        LATERAL cmab_fit_query('b_' || p.name, 'SELECT arm, context, reward FROM log10k WHERE event_id <= 8000') AS f,
-        LATERAL cmab_evaluate('b_' || p.name, 'SELECT event_id, context, arm, reward FROM log10k WHERE event_id > 8000') AS e$$, 3);
+    'SELECT count(*) FROM cafe.benchmark(1237)', 3);
+RESET search_path;
 
 \pset format unaligned
 \pset tuples_only on
