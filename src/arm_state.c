@@ -147,7 +147,10 @@ cmab_state_peek(bytea *raw, CmabStateHeader *hdr)
 
 /*
  * Copy the factor and b of a peeked linear state that carries its factor
- * into aligned memory, validating what is copied.
+ * into aligned memory, checking the factor's diagonal.  The caller scores
+ * with them by forward substitution, in which every other element of L and
+ * b takes part, so a NaN or infinity there makes the score non-finite: the
+ * caller must check its result (cmab_check_score does).
  */
 void
 cmab_state_load_factor(const CmabStateHeader *hdr, const char *payload,
@@ -156,20 +159,17 @@ cmab_state_load_factor(const CmabStateHeader *hdr, const char *payload,
 	int			d = hdr->dim;
 	size_t		p = CMAB_PACKED_SIZE(d);
 	double		floor = sqrt(hdr->l2_lambda) * (1 - 1e-9);
-	size_t		k = 0;
+	const double *diag = L;
 
 	Assert(hdr->family == CMAB_FAMILY_LINEAR && (hdr->flags & CMAB_FLAG_FACTOR));
 	memcpy(L, payload + p * sizeof(double), p * sizeof(double));
 	memcpy(b, payload + 2 * p * sizeof(double), d * sizeof(double));
 	for (int i = 0; i < d; i++)
 	{
-		for (int j = 0; j <= i; j++, k++)
-			if (!isfinite(L[k]))
-				BAD_STATE("The payload holds a value that is not finite.");
-		if (!(L[k - 1] >= floor))
-			BAD_STATE("Diagonal of the Cholesky factor is smaller than sqrt(l2_lambda).");
-		if (!isfinite(b[i]))
-			BAD_STATE("The payload holds a value that is not finite.");
+		diag += i;
+		if (!(*diag >= floor) || !isfinite(*diag))
+			BAD_STATE("Diagonal of the Cholesky factor is smaller than sqrt(l2_lambda) or not finite.");
+		diag++;
 	}
 }
 
