@@ -31,6 +31,7 @@ PG_FUNCTION_INFO_V1(cmab_state_merge);
 PG_FUNCTION_INFO_V1(cmab_state_info);
 PG_FUNCTION_INFO_V1(cmab_state_beta);
 PG_FUNCTION_INFO_V1(cmab_state_dim);
+PG_FUNCTION_INFO_V1(cmab_state_count);
 PG_FUNCTION_INFO_V1(cmab_check_context);
 PG_FUNCTION_INFO_V1(cmab_check_reward_sql);
 PG_FUNCTION_INFO_V1(cmab_check_event_id);
@@ -772,4 +773,14 @@ cmab_state_dim(PG_FUNCTION_ARGS)
 
 	(void) cmab_state_peek(PG_GETARG_BYTEA_PP(0), &hdr);
 	PG_RETURN_INT32(hdr.dim);
+}
+
+/* cmab_state_count(state) -> observations, from the validated header and size */
+Datum
+cmab_state_count(PG_FUNCTION_ARGS)
+{
+	CmabStateHeader hdr;
+
+	(void) cmab_state_peek(PG_GETARG_BYTEA_PP(0), &hdr);
+	PG_RETURN_INT64(hdr.n);
 }

@@ -34,14 +34,16 @@ COMMENT ON TABLE @extschema@.cmab_model IS 'cmab models: policy, parameters and 
 
 -- States stay inline: a d = 15 state is about 2 kB, and the toaster is told
 -- to leave rows alone below a full page so a recommendation never fetches
--- TOAST chunks (see README, "Storage").
+-- TOAST chunks.  Pages are left half empty so that an update finds room for
+-- the new row version beside the old one (a HOT update: no new index entry,
+-- less WAL).  See README, "Storage".
 CREATE TABLE @extschema@.cmab_arm (
     model_id integer NOT NULL REFERENCES @extschema@.cmab_model ON DELETE CASCADE,
     arm      text NOT NULL,
     arm_ord  integer NOT NULL,
     state    bytea NOT NULL,
     PRIMARY KEY (model_id, arm)
-) WITH (toast_tuple_target = 8160);
+) WITH (toast_tuple_target = 8160, fillfactor = 50);
 ALTER TABLE @extschema@.cmab_arm ALTER COLUMN state SET STORAGE MAIN;
 COMMENT ON TABLE @extschema@.cmab_arm IS 'cmab arms: one row per (model, arm) holding the arm''s learned state';
 
@@ -93,6 +95,12 @@ RETURNS integer
 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cmab_state_dim(bytea)
 IS 'the dimension (context length, or slots) of a state, from its validated header alone';
+
+CREATE FUNCTION @extschema@.cmab_state_count(state bytea)
+RETURNS bigint
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cmab_state_count(bytea)
+IS 'the observation count of a state, from its validated header alone';
 
 CREATE FUNCTION @extschema@.cmab_state_beta(state bytea)
 RETURNS double precision[]
@@ -530,14 +538,12 @@ BEGIN
     -- no ORDER BY, which would sort megabytes of states)
     EXECUTE pg_catalog.format($q$
         SELECT pg_catalog.array_agg(f.arm), pg_catalog.array_agg(f.state),
-               pg_catalog.count(*)::integer, coalesce(pg_catalog.sum(f.n), 0)::bigint,
+               pg_catalog.count(*)::integer,
+               coalesce(pg_catalog.sum(@extschema@.cmab_state_count(f.state)), 0)::bigint,
                coalesce(pg_catalog.bool_and(f.bin), true), pg_catalog.min(f.min_reward),
                pg_catalog.bool_and(f.ctx_ok), pg_catalog.bool_or(f.arm IS NULL),
                pg_catalog.min(@extschema@.cmab_state_dim(f.state)) FILTER (WHERE @extschema@.cmab_state_dim(f.state) <> $1)
-          FROM (SELECT src.arm::text AS arm, %s AS state, pg_catalog.count(*) AS n,
-                       pg_catalog.bool_and(src.reward::double precision IN (0, 1)) AS bin,
-                       pg_catalog.min(src.reward::double precision) AS min_reward,
-                       %s AS ctx_ok
+          FROM (SELECT src.arm::text AS arm, %s AS state, %s
                   FROM %s
                  GROUP BY 1) AS f$q$,
         CASE
@@ -548,10 +554,16 @@ BEGIN
                      '@extschema@.cmab_nearest_centroid($3, src.context::double precision[]), $4)'
             ELSE '@extschema@.cmab_counts_agg(src.reward::double precision)'
         END,
-        -- the context-free policies do not read the context, but a bad one is still refused
-        CASE WHEN m.policy IN ('random', 'popularity', 'thompson')
-             THEN 'pg_catalog.bool_and(@extschema@.cmab_check_context(src.context::double precision[], $5))'
-             ELSE 'true' END,
+        -- what the reward rules of the policy need; the context-free policies
+        -- do not read the context, but a bad one is still refused
+        CASE WHEN m.policy IN ('lingreedy', 'linucb', 'lints')
+             THEN 'true AS bin, NULL::double precision AS min_reward, true AS ctx_ok'
+             ELSE 'pg_catalog.bool_and(src.reward::double precision IN (0, 1)) AS bin, '
+                  'pg_catalog.min(src.reward::double precision) AS min_reward, '
+                  || CASE WHEN m.policy = 'clusters_ts' THEN 'true'
+                          ELSE 'pg_catalog.bool_and(@extschema@.cmab_check_context(src.context::double precision[], $5))'
+                     END || ' AS ctx_ok'
+        END,
         src)
        INTO v_arms, v_states, v_narms, v_rows, v_binary, v_min_reward, v_ctx_ok, v_null_arm, v_bad_dim
       USING CASE WHEN m.policy IN ('lingreedy', 'linucb', 'lints') THEN m.dim ELSE m.n_clusters END,
