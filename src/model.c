@@ -26,10 +26,16 @@ SPIPlanPtr	cmab_update_plan = NULL;
 static Oid	plan_namespace = InvalidOid;
 static SPIPlanPtr model_plan = NULL;
 
+/*
+ * A saved plan that is planned once: without CURSOR_OPT_GENERIC_PLAN the plan
+ * cache may keep re-planning for every model_id, which costs more than the
+ * whole recommendation of a small model.
+ */
 static SPIPlanPtr
 prepare_saved(const char *query, int nargs, Oid *argtypes)
 {
-	SPIPlanPtr	plan = SPI_prepare(query, nargs, argtypes);
+	SPIPlanPtr	plan = SPI_prepare_cursor(query, nargs, argtypes,
+										  CURSOR_OPT_GENERIC_PLAN);
 
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));

@@ -126,8 +126,10 @@ cmab_linear_moments(const double *L, const double *b, const double *x, int d,
 			sz -= row[j] * z[j];
 			sw -= row[j] * w[j];
 		}
-		z[i] = sz / row[i];
-		w[i] = sw / row[i];
+		double		inv = 1.0 / row[i];
+
+		z[i] = sz * inv;
+		w[i] = sw * inv;
 		m += z[i] * w[i];
 		s += z[i] * z[i];
 		row += i + 1;
