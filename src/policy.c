@@ -120,14 +120,13 @@ cmab_linear_moments(const double *L, const double *b, const double *x, int d,
 	{
 		double		sz = x[i];
 		double		sw = b[i];
+		double		inv = 1.0 / row[i];
 
 		for (int j = 0; j < i; j++)
 		{
 			sz -= row[j] * z[j];
 			sw -= row[j] * w[j];
 		}
-		double		inv = 1.0 / row[i];
-
 		z[i] = sz * inv;
 		w[i] = sw * inv;
 		m += z[i] * w[i];
