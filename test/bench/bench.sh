@@ -47,6 +47,9 @@ for n in 200 2000; do
 	{ echo "\\set a random(1, $n)"; echo '\set r random(0, 1)'; ctx_script 15 | grep -v '^--'
 	  echo "SELECT cmab_update('m$n', :a::text, $(ctx_array 15)::float8[], :r);"; } | script "upd$n"
 done
+# two clients on disjoint halves of the arms (client 0: 1-100, client 1: 101-200)
+{ echo '\set a 1 + :client_id * 100 + random(0, 99)'; echo '\set r random(0, 1)'; ctx_script 15 | grep -v '^--'
+  echo "SELECT cmab_update('m200', :a::text, $(ctx_array 15)::float8[], :r);"; } | script upd200_disjoint
 { echo '\set a random(1, 200)'; echo '\set r random(0, 1)'; ctx_script 100 | grep -v '^--'
   echo "SELECT cmab_update('m200_d100', :a::text, $(ctx_array 100)::float8[], :r);"; } | script upd200_d100
 
@@ -79,6 +82,8 @@ for sc in on off; do
 	run "upd200_$sc" upd200 1 PGOPTIONS="-c synchronous_commit=$sc"
 	run "upd2000_$sc" upd2000 1 PGOPTIONS="-c synchronous_commit=$sc"
 done
+run upd200_disjoint1 upd200_disjoint 1 PGOPTIONS="-c synchronous_commit=off"
+run upd200_disjoint2 upd200_disjoint 2 PGOPTIONS="-c synchronous_commit=off"
 # recommendations while one client updates the same model flat out
 ( run upd200_bg upd200 1 PGOPTIONS="-c synchronous_commit=off" ) &
 bg=$!
@@ -115,6 +120,7 @@ for sc in on off; do
 	row "cmab_update, 200 arms, synchronous_commit=$sc" "$(lat "upd200_$sc" 0.5)" "$(lat "upd200_$sc" 0.99)" "plain UPDATE: $p" "$(ratio "$(lat "upd200_$sc" 0.5)" "$p")" "<= 1.5x plain UPDATE"
 	row "cmab_update, 2,000 arms, synchronous_commit=$sc" "$(lat "upd2000_$sc" 0.5)" "$(lat "upd2000_$sc" 0.99)" "plain UPDATE: $p" "$(ratio "$(lat "upd2000_$sc" 0.5)" "$p")" "<= 1.5x; same as 200 arms"
 done
+row "cmab_update, disjoint arms: 2 clients vs 1 (tps)" "$(tps upd200_disjoint2)" "" "1 client: $(tps upd200_disjoint1) tps" "$(ratio "$(tps upd200_disjoint2)" "$(tps upd200_disjoint1)")" "~2x (arms learn in parallel)"
 row "recommend p99 while 1 client updates flat out" "$(lat rec200_busy 0.5)" "$(lat rec200_busy 0.99)" "alone, p99: $(lat rec200 0.99)" "$(ratio "$(lat rec200_busy 0.99)" "$(lat rec200 0.99)")" "p99 <= 1.5x alone"
 row "fit 10k events x 200 arms (into the model)" "$(timed 'fit 10k events x 200 arms' 2)" "$(timed 'fit 10k events x 200 arms' 3)" "GROUP BY scan: $(timed 'floor: GROUP BY arm scan, 10k events' 2)" "$(ratio "$(timed 'fit 10k events x 200 arms' 2)" "$(timed 'floor: GROUP BY arm scan, 10k events' 2)")" "<= 10 ms"
 row "fit 100k events x 2,000 arms" "$(timed 'fit 100k events x 2000 arms' 2)" "$(timed 'fit 100k events x 2000 arms' 3)" "GROUP BY scan: $(timed 'floor: GROUP BY arm scan, 100k events' 2)" "$(ratio "$(timed 'fit 100k events x 2000 arms' 2)" "$(timed 'floor: GROUP BY arm scan, 100k events' 2)")" "<= 80 ms"
