@@ -10,14 +10,17 @@
 #   make BLAS_LIBS=-lopenblas LAPACK_LIBS=-lopenblas
 
 EXTENSION = cmab
-EXTVERSION = 1.0
+EXTVERSION = 1.1
 
 MODULE_big = cmab
 OBJS = src/cmab.o src/aggregate.o src/arm_state.o src/kmeans.o src/linalg.o \
 	src/model.o src/policy.o src/recommend.o src/rng.o src/text_embed.o \
 	src/update.o
 
+# the current install script is built from src/sql/cmab.sql; older versions
+# and the upgrade scripts between them are kept as they were released
 DATA_built = cmab--$(EXTVERSION).sql
+DATA = src/sql/cmab--1.0.sql src/sql/cmab--1.0--1.1.sql
 EXTRA_CLEAN = cmab--$(EXTVERSION).sql
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))

@@ -1,4 +1,4 @@
-/* cmab: contextual multi-armed bandits inside PostgreSQL */
+/* cmab: contextual multi-armed bandits inside PostgreSQL (install script of the current version) */
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION cmab" to load this file. \quit
@@ -22,6 +22,7 @@ CREATE TABLE @extschema@.cmab_model (
     created_at    timestamptz NOT NULL DEFAULT now(),
     fitted_at     timestamptz,
     fit_rows      bigint,
+    owner         regrole NOT NULL DEFAULT current_user::regrole,
     CHECK (policy IN ('random', 'popularity', 'thompson', 'lingreedy',
                       'linucb', 'lints', 'clusters_ts')),
     CHECK (dim BETWEEN 0 AND 1000),
@@ -51,6 +52,21 @@ COMMENT ON TABLE @extschema@.cmab_arm IS 'cmab arms: one row per (model, arm) ho
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.cmab_model', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.cmab_model_model_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.cmab_arm', '');
+
+-- Any role may create and use models; row-level security shows a model and
+-- its arms only to members of the role that owns it (superusers and the
+-- extension's owner see all).  Functions run with the caller's rights.
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.cmab_model, @extschema@.cmab_arm TO PUBLIC;
+GRANT USAGE ON SEQUENCE @extschema@.cmab_model_model_id_seq TO PUBLIC;
+ALTER TABLE @extschema@.cmab_model ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.cmab_arm ENABLE ROW LEVEL SECURITY;
+CREATE POLICY cmab_model_owner ON @extschema@.cmab_model
+    USING (pg_catalog.pg_has_role(owner, 'MEMBER'))
+    WITH CHECK (pg_catalog.pg_has_role(owner, 'MEMBER'));
+-- an arm is visible where its model is (the subquery sees cmab_model
+-- through cmab_model's own policy)
+CREATE POLICY cmab_arm_owner ON @extschema@.cmab_arm
+    USING (EXISTS (SELECT 1 FROM @extschema@.cmab_model AS m WHERE m.model_id = cmab_arm.model_id));
 
 --------------------------------------------------------------------------
 -- Arm states: pure functions over bytea
@@ -456,13 +472,16 @@ BEGIN
         RAISE EXCEPTION 'feature_names has % names but dim is %', cardinality(feature_names), dim
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF EXISTS (SELECT 1 FROM @extschema@.cmab_model AS cm WHERE cm.name = cmab_model_create.name) THEN
+    -- model names are unique across roles: another role's model of this name
+    -- is invisible here, but still taken
+    BEGIN
+        INSERT INTO @extschema@.cmab_model (name, policy, dim, alpha, epsilon, l2_lambda,
+                                            n_clusters, seed, feature_names)
+        VALUES (name, policy, dim, alpha, epsilon, l2_lambda, n_clusters, seed, feature_names)
+        RETURNING model_id INTO id;
+    EXCEPTION WHEN unique_violation THEN
         RAISE EXCEPTION 'model "%" already exists', name USING ERRCODE = 'duplicate_object';
-    END IF;
-    INSERT INTO @extschema@.cmab_model (name, policy, dim, alpha, epsilon, l2_lambda,
-                                        n_clusters, seed, feature_names)
-    VALUES (name, policy, dim, alpha, epsilon, l2_lambda, n_clusters, seed, feature_names)
-    RETURNING model_id INTO id;
+    END;
     IF arms IS NOT NULL THEN
         PERFORM @extschema@.cmab_arm_add(name, arms);
     END IF;
@@ -499,12 +518,19 @@ $$;
 COMMENT ON FUNCTION @extschema@.cmab_model_arms(text) IS 'the arms of a model in registration order, with what each has learned';
 
 -- Fit: discards what the model learned and fits every arm from the rows of
--- a query whose first three columns are (arm, context, reward).  No pinned
--- search_path here: the caller's query must resolve names as the caller
--- would; the function's own references are schema-qualified instead.
-CREATE FUNCTION @extschema@.cmab_fit_query(model text, query text, add_arms boolean DEFAULT false)
+-- a query whose first three columns are (arm, context, reward).
+--
+-- The caller's query must resolve names as the caller would, while cmab's
+-- own statements must not be redirected by the caller's search_path.  So
+-- the work is done by cmab_fit_run() with a pinned search_path, given the
+-- caller's search_path by a thin SQL wrapper; it switches to the caller's
+-- only for the statement that runs the caller's query, whose own parts are
+-- schema-qualified, operators included.
+CREATE FUNCTION @extschema@.cmab_fit_run(model text, query text, add_arms boolean,
+                                         caller_search_path text)
 RETURNS TABLE (arms_fitted integer, rows_used bigint)
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     m @extschema@.cmab_model := @extschema@.cmab_model_get(model);
@@ -529,6 +555,9 @@ BEGIN
     PERFORM 1 FROM @extschema@.cmab_model AS cm WHERE cm.model_id = m.model_id FOR UPDATE;
     src := pg_catalog.format('(%s) AS src(arm, context, reward)', query);
 
+    -- the caller's query runs with the caller's search_path (restored to
+    -- ours below; on exit the function's SET clause restores the caller's)
+    PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
     IF m.policy = 'clusters_ts' THEN
         EXECUTE pg_catalog.format('SELECT @extschema@.cmab_kmeans_agg(src.context::double precision[], $1, $2) FROM %s', src)
            INTO v_centroids USING m.n_clusters, m.seed;
@@ -542,8 +571,9 @@ BEGIN
                coalesce(pg_catalog.sum(@extschema@.cmab_state_count(f.state)), 0)::bigint,
                coalesce(pg_catalog.bool_and(f.bin), true), pg_catalog.min(f.min_reward),
                pg_catalog.bool_and(f.ctx_ok), pg_catalog.bool_or(f.arm IS NULL),
-               pg_catalog.min(@extschema@.cmab_state_dim(f.state)) FILTER (WHERE @extschema@.cmab_state_dim(f.state) <> $1)
-          FROM (SELECT src.arm::text AS arm, %s AS state, %s
+               pg_catalog.min(@extschema@.cmab_state_dim(f.state))
+                   FILTER (WHERE @extschema@.cmab_state_dim(f.state) OPERATOR(pg_catalog.<>) $1)
+          FROM (SELECT src.arm::pg_catalog.text AS arm, %s AS state, %s
                   FROM %s
                  GROUP BY 1) AS f$q$,
         CASE
@@ -558,7 +588,7 @@ BEGIN
         -- do not read the context, but a bad one is still refused
         CASE WHEN m.policy IN ('lingreedy', 'linucb', 'lints')
              THEN 'true AS bin, NULL::double precision AS min_reward, true AS ctx_ok'
-             ELSE 'pg_catalog.bool_and(src.reward::double precision IN (0, 1)) AS bin, '
+             ELSE 'pg_catalog.bool_and(src.reward::double precision OPERATOR(pg_catalog.=) ANY (''{0,1}'')) AS bin, '
                   'pg_catalog.min(src.reward::double precision) AS min_reward, '
                   || CASE WHEN m.policy = 'clusters_ts' THEN 'true'
                           ELSE 'pg_catalog.bool_and(@extschema@.cmab_check_context(src.context::double precision[], $5))'
@@ -568,6 +598,7 @@ BEGIN
        INTO v_arms, v_states, v_narms, v_rows, v_binary, v_min_reward, v_ctx_ok, v_null_arm, v_bad_dim
       USING CASE WHEN m.policy IN ('lingreedy', 'linucb', 'lints') THEN m.dim ELSE m.n_clusters END,
             m.l2_lambda, v_centroids, m.n_clusters, m.dim;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
     IF v_null_arm THEN
         RAISE EXCEPTION 'arm must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -613,6 +644,17 @@ BEGIN
     rows_used := v_rows;
     RETURN NEXT;
 END
+$$;
+COMMENT ON FUNCTION @extschema@.cmab_fit_run(text, text, boolean, text)
+IS 'worker of cmab_fit_query: runs the caller''s query with the caller''s search_path, the rest with its own';
+
+-- VOLATILE: writes the arm rows
+CREATE FUNCTION @extschema@.cmab_fit_query(model text, query text, add_arms boolean DEFAULT false)
+RETURNS TABLE (arms_fitted integer, rows_used bigint)
+LANGUAGE sql VOLATILE
+AS $$
+    SELECT * FROM @extschema@.cmab_fit_run(model, query, add_arms,
+                                          pg_catalog.current_setting('search_path'))
 $$;
 COMMENT ON FUNCTION @extschema@.cmab_fit_query(text, text, boolean)
 IS 'fits a model from a query returning (arm, context, reward); replaces what it had learned';
@@ -681,15 +723,17 @@ IS 'learns from one event (MABWiser partial_fit); returns the arm''s observation
 
 -- Offline evaluation: recommend top-k for every event of a test query
 -- (event_id, context, arm, reward) and score the lists against the logged
--- rewards.  Metric definitions: README, "Offline evaluation".
--- VOLATILE because it runs a caller-supplied query (with the caller's
--- search_path, so the function's own references are schema-qualified).
-CREATE FUNCTION @extschema@.cmab_evaluate(model text, test_query text, k integer DEFAULT 5,
-                                          seed bigint DEFAULT 0)
+-- rewards.  Metric definitions: README, "Offline evaluation".  As for fits,
+-- a thin SQL wrapper hands the caller's search_path to a worker that runs
+-- only the caller's query with it (into a temporary table) and the rest
+-- with its own.  VOLATILE because it runs a caller-supplied query.
+CREATE FUNCTION @extschema@.cmab_evaluate_run(model text, test_query text, k integer,
+                                              seed bigint, caller_search_path text)
 RETURNS TABLE (auc double precision, ctr double precision, precision_at_k double precision,
                recall_at_k double precision, ndcg_at_k double precision, map_at_k double precision,
                matched_rows bigint, clicked_users bigint)
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM @extschema@.cmab_model_get(model);
@@ -699,21 +743,30 @@ BEGIN
     IF k <= 0 THEN
         RAISE EXCEPTION 'k must be positive' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    RETURN QUERY EXECUTE pg_catalog.format($q$
-    WITH test AS MATERIALIZED (
-        SELECT @extschema@.cmab_check_event_id(t.event_id::bigint) AS event_id,
+    IF pg_catalog.to_regclass('pg_temp.cmab_evaluate_test') IS NOT NULL THEN
+        DROP TABLE pg_temp.cmab_evaluate_test;
+    END IF;
+    PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
+    EXECUTE pg_catalog.format($q$
+        CREATE TEMPORARY TABLE cmab_evaluate_test ON COMMIT DROP AS
+        SELECT @extschema@.cmab_check_event_id(t.event_id::pg_catalog.int8) AS event_id,
                t.context::double precision[] AS context,
-               t.arm::text AS arm, @extschema@.cmab_check_reward(t.reward::double precision) AS reward
-          FROM (%s) AS t(event_id, context, arm, reward)),
+               t.arm::pg_catalog.text AS arm,
+               @extschema@.cmab_check_reward(t.reward::double precision) AS reward
+          FROM (%s) AS t(event_id, context, arm, reward)$q$, test_query);
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    RETURN QUERY
+    WITH test AS MATERIALIZED (
+        SELECT * FROM pg_temp.cmab_evaluate_test),
     events AS MATERIALIZED (
         SELECT e.event_id, e.context, pg_catalog.row_number() OVER (ORDER BY e.event_id) AS item
           FROM (SELECT DISTINCT ON (t.event_id) t.event_id, t.context
                   FROM test AS t ORDER BY t.event_id) AS e),
     recs AS MATERIALIZED (
         SELECT e.event_id, r.rank, r.arm, r.score
-          FROM @extschema@.cmab_recommend_batch($1,
-                   (SELECT pg_catalog.array_agg(e.context ORDER BY e.item) FROM events AS e), $2, NULL,
-                   (SELECT pg_catalog.array_agg(pg_catalog.hashint8extended(e.event_id, $3) ORDER BY e.item)
+          FROM @extschema@.cmab_recommend_batch(model,
+                   (SELECT pg_catalog.array_agg(e.context ORDER BY e.item) FROM events AS e), k, NULL,
+                   (SELECT pg_catalog.array_agg(pg_catalog.hashint8extended(e.event_id, seed) ORDER BY e.item)
                       FROM events AS e)) AS r
           JOIN events AS e ON e.item = r.item),
     matched AS (
@@ -747,17 +800,30 @@ BEGIN
           FROM users AS u LEFT JOIN hits AS h USING (event_id)
          GROUP BY u.event_id, u.nclicks),
     ranking AS (
-        SELECT pg_catalog.avg(nhits::numeric / $2)::double precision AS precision_at_k,
+        SELECT pg_catalog.avg(nhits::numeric / k)::double precision AS precision_at_k,
                pg_catalog.avg(nhits::numeric / nclicks)::double precision AS recall_at_k,
                pg_catalog.avg(dcg / idcg)::double precision AS ndcg_at_k,
-               pg_catalog.avg(ap / least($2, nclicks))::double precision AS map_at_k,
+               pg_catalog.avg(ap / least(k, nclicks))::double precision AS map_at_k,
                pg_catalog.count(*) AS clicked_users
           FROM per_user)
     SELECT a.auc, a.ctr, r.precision_at_k, r.recall_at_k, r.ndcg_at_k, r.map_at_k,
            a.matched_rows, r.clicked_users
-      FROM auc AS a, ranking AS r
-    $q$, test_query) USING model, k, seed;
+      FROM auc AS a, ranking AS r;
+    DROP TABLE pg_temp.cmab_evaluate_test;
 END
+$$;
+COMMENT ON FUNCTION @extschema@.cmab_evaluate_run(text, text, integer, bigint, text)
+IS 'worker of cmab_evaluate: runs the caller''s query with the caller''s search_path, the rest with its own';
+
+CREATE FUNCTION @extschema@.cmab_evaluate(model text, test_query text, k integer DEFAULT 5,
+                                          seed bigint DEFAULT 0)
+RETURNS TABLE (auc double precision, ctr double precision, precision_at_k double precision,
+               recall_at_k double precision, ndcg_at_k double precision, map_at_k double precision,
+               matched_rows bigint, clicked_users bigint)
+LANGUAGE sql VOLATILE
+AS $$
+    SELECT * FROM @extschema@.cmab_evaluate_run(model, test_query, k, seed,
+                                               pg_catalog.current_setting('search_path'))
 $$;
 COMMENT ON FUNCTION @extschema@.cmab_evaluate(text, text, integer, bigint)
 IS 'offline evaluation of a model on a test query (event_id, context, arm, reward): AUC, CTR, precision, recall, NDCG and MAP at k';
