@@ -546,6 +546,9 @@ DECLARE
     v_centroids double precision[];
     v_bad text;
     v_prior bytea;
+    v_kmeans_sql text;
+    v_fit_sql text;
+    v_expect_dim integer;
     src text;
 BEGIN
     IF query IS NULL OR add_arms IS NULL THEN
@@ -555,17 +558,18 @@ BEGIN
     PERFORM 1 FROM @extschema@.cmab_model AS cm WHERE cm.model_id = m.model_id FOR UPDATE;
     src := pg_catalog.format('(%s) AS src(arm, context, reward)', query);
 
-    -- the caller's query runs with the caller's search_path (restored to
-    -- ours below; on exit the function's SET clause restores the caller's)
-    PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
+    -- Everything that is not the caller's query is decided here, with our
+    -- search_path: while the caller's is in force (below) nothing but
+    -- EXECUTE of these strings runs, since even an = in a plpgsql condition
+    -- would be resolved through it.
     IF m.policy = 'clusters_ts' THEN
-        EXECUTE pg_catalog.format('SELECT @extschema@.cmab_kmeans_agg(src.context::double precision[], $1, $2) FROM %s', src)
-           INTO v_centroids USING m.n_clusters, m.seed;
+        v_kmeans_sql := pg_catalog.format(
+            'SELECT @extschema@.cmab_kmeans_agg(src.context::double precision[], $1, $2) FROM %s', src);
     END IF;
-
+    v_expect_dim := CASE WHEN m.policy IN ('lingreedy', 'linucb', 'lints') THEN m.dim ELSE m.n_clusters END;
     -- the fitted state of every arm in the data (arrays in the same order;
     -- no ORDER BY, which would sort megabytes of states)
-    EXECUTE pg_catalog.format($q$
+    v_fit_sql := pg_catalog.format($q$
         SELECT pg_catalog.array_agg(f.arm), pg_catalog.array_agg(f.state),
                pg_catalog.count(*)::integer,
                coalesce(pg_catalog.sum(@extschema@.cmab_state_count(f.state)), 0)::bigint,
@@ -594,10 +598,17 @@ BEGIN
                           ELSE 'pg_catalog.bool_and(@extschema@.cmab_check_context(src.context::double precision[], $5))'
                      END || ' AS ctx_ok'
         END,
-        src)
+        src);
+
+    -- the caller's query runs with the caller's search_path (restored to
+    -- ours below; on exit the function's SET clause restores the caller's)
+    PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
+    IF v_kmeans_sql IS NOT NULL THEN
+        EXECUTE v_kmeans_sql INTO v_centroids USING m.n_clusters, m.seed;
+    END IF;
+    EXECUTE v_fit_sql
        INTO v_arms, v_states, v_narms, v_rows, v_binary, v_min_reward, v_ctx_ok, v_null_arm, v_bad_dim
-      USING CASE WHEN m.policy IN ('lingreedy', 'linucb', 'lints') THEN m.dim ELSE m.n_clusters END,
-            m.l2_lambda, v_centroids, m.n_clusters, m.dim;
+      USING v_expect_dim, m.l2_lambda, v_centroids, m.n_clusters, m.dim;
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
     IF v_null_arm THEN
