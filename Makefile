@@ -45,6 +45,36 @@ endif
 cmab--$(EXTVERSION).sql: src/sql/cmab.sql
 	cp $< $@
 
+# fuzzing (libFuzzer, clang): the state decoder and the text tokenizer
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Wno-ignored-attributes \
+	-Isrc -Itest/fuzz -I$(shell $(PG_CONFIG) --includedir-server)
+FUZZ_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgcommon -lpgport $(LAPACK_LIBS) $(BLAS_LIBS) -lm \
+	-Wl,--allow-multiple-definition
+FUZZERS = test/fuzz/fuzz_state test/fuzz/fuzz_tokenize
+export FUZZ_CC FUZZ_CFLAGS FUZZ_LIBS
+
+test/fuzz/fuzz_state: test/fuzz/fuzz_state.c test/fuzz/stubs.c src/arm_state.c src/linalg.c src/policy.c src/rng.c
+	test/fuzz/build.sh $@ $^
+test/fuzz/fuzz_tokenize: test/fuzz/fuzz_tokenize.c test/fuzz/stubs.c src/text_embed.c
+	test/fuzz/build.sh $@ $^
+
+# seeds: the frozen format-1 states of sql/state.sql, and a little text
+test/fuzz/corpus/state/.seeded test/fuzz/corpus/tokenize/.seeded:
+	mkdir -p test/fuzz/corpus/state test/fuzz/corpus/tokenize
+	perl -e 'print pack("H*", "434d41420100010102000000000000000200000000000000000000000000f03f000000000000f03f0000000000000240000000000000f83f0000000000001840010000000000f83ffeffffffffffef3fa9f4979b77e30140000000000000f03f0000000000000040")' > test/fuzz/corpus/state/v1_linear
+	perl -e 'print pack("H*", "434d414201000200020000000000000002000000000000000000000000000000000000000000f03f000000000000f03f0000000000000000000000000000f03f000000000000f03f")' > test/fuzz/corpus/state/v1_counts
+	printf 'Flat White: double-shot espresso Ã© cafÃ© â x' > test/fuzz/corpus/tokenize/menu
+	touch test/fuzz/corpus/state/.seeded test/fuzz/corpus/tokenize/.seeded
+
+.PHONY: fuzz
+fuzz: $(FUZZERS) test/fuzz/corpus/state/.seeded
+	test/fuzz/fuzz_state -max_total_time=$(FUZZ_SECONDS) -detect_leaks=0 \
+		-artifact_prefix=test/fuzz/crash-state- test/fuzz/corpus/state
+	test/fuzz/fuzz_tokenize -max_total_time=$(FUZZ_SECONDS) -detect_leaks=0 \
+		-artifact_prefix=test/fuzz/crash-tokenize- test/fuzz/corpus/tokenize
+
 .PHONY: demo test bench
 demo:
 	@bash test/scripts/run.sh demo

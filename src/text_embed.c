@@ -32,6 +32,7 @@
 #include "utils/formatting.h"
 
 #include "linalg.h"
+#include "text_embed.h"
 
 PG_FUNCTION_INFO_V1(cmab_tokenize);
 PG_FUNCTION_INFO_V1(cmab_text_model_fit);
@@ -72,18 +73,18 @@ word_char_len(const unsigned char *s, size_t remaining, bool utf8)
 	return len;
 }
 
-/* Split a document into lower-cased tokens (palloc'd C strings). */
-static char **
-tokenize(text *doc, int *ntokens)
+/*
+ * The tokens (palloc'd C strings) of an already lower-cased string of len
+ * bytes.  Separate from the lower-casing, which needs the database's
+ * collation, so that the fuzzer (test/fuzz) can drive it alone.
+ */
+char	  **
+cmab_tokenize_lowered(const char *s, size_t len, bool utf8, int *ntokens)
 {
-	char	   *s = str_tolower(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc),
-								DEFAULT_COLLATION_OID);
-	size_t		len = strlen(s);
 	int			cap = 16,
 				n = 0;
 	char	  **out = palloc(sizeof(char *) * cap);
 	size_t		i = 0;
-	bool		utf8 = GetDatabaseEncoding() == PG_UTF8;
 
 	while (i < len)
 	{
@@ -120,6 +121,17 @@ tokenize(text *doc, int *ntokens)
 	}
 	*ntokens = n;
 	return out;
+}
+
+/* Split a document into lower-cased tokens (palloc'd C strings). */
+static char **
+tokenize(text *doc, int *ntokens)
+{
+	char	   *s = str_tolower(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc),
+								DEFAULT_COLLATION_OID);
+
+	return cmab_tokenize_lowered(s, strlen(s), GetDatabaseEncoding() == PG_UTF8,
+								 ntokens);
 }
 
 static int

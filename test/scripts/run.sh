@@ -33,6 +33,12 @@ need=()
 perl -MIPC::Run -e1 2>/dev/null || need+=(libipc-run-perl)
 perl -MTest::More -e1 2>/dev/null || need+=(perl)
 command -v make >/dev/null || need+=(make)
+if [ "$MODE" = test ]; then
+	# the fuzzers: clang with its libFuzzer runtime
+	command -v clang >/dev/null || need+=(clang)
+	ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
+		need+=(libclang-rt-dev)
+fi
 command -v gcc >/dev/null || need+=(gcc)
 if [ "$(id -u)" = 0 ] && [ ! -x /usr/sbin/runuser ] && ! command -v runuser >/dev/null; then
 	need+=(util-linux)
@@ -149,6 +155,20 @@ test)
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
+
+	say "fuzzing the state decoder and the tokenizer, ${FUZZ_SECONDS:-30} s each"
+	for fz in state tokenize; do
+		if make -C "$ROOT" -s "test/fuzz/fuzz_$fz" test/fuzz/corpus/state/.seeded >"$WORK/fuzz_$fz.log" 2>&1 &&
+			"$ROOT/test/fuzz/fuzz_$fz" -max_total_time="${FUZZ_SECONDS:-30}" -detect_leaks=0 \
+				-artifact_prefix="$ROOT/test/fuzz/crash-$fz-" "$ROOT/test/fuzz/corpus/$fz" >>"$WORK/fuzz_$fz.log" 2>&1; then
+			echo "ok - fuzz_$fz: $(grep -o 'Done [0-9]* runs' "$WORK/fuzz_$fz.log" | tail -n 1), no crash"
+			passed=$((passed + 1))
+		else
+			echo "not ok - fuzz_$fz"
+			tail -n 40 "$WORK/fuzz_$fz.log"
+			failed=$((failed + 1))
+		fi
+	done
 	if [ "$s" != 0 ]; then
 		echo "$passed passed, $failed failed, $s skipped"
 	else
