@@ -24,9 +24,11 @@ SELECT round(idf[array_position(terms, 'with')]::numeric, 6) AS idf_with,
 SELECT i, j, round(sum(components[r][i] * components[r][j])::numeric, 9) AS dot
   FROM tm, generate_series(1, array_length(components, 1)) AS r, generate_series(1, 3) AS i, generate_series(1, 3) AS j
  WHERE i <= j GROUP BY i, j ORDER BY i, j;
--- sign convention: each component's largest-magnitude entry is positive
-SELECT c, (SELECT x FROM unnest(ARRAY(SELECT components[r][c] FROM generate_series(1, array_length(components, 1)) AS r)) AS x
-            ORDER BY abs(x) DESC LIMIT 1) > 0 AS positive
+-- sign convention: each component's largest-magnitude entry is positive;
+-- of entries tied within rounding, the first (component 3 has such a tie)
+SELECT c, (SELECT v.x FROM (SELECT components[r][c] AS x, r FROM generate_series(1, array_length(components, 1)) AS r) AS v
+            WHERE abs(v.x) >= (SELECT max(abs(components[r][c])) FROM generate_series(1, array_length(components, 1)) AS r) * (1 - 1e-9)
+            ORDER BY v.r LIMIT 1) > 0 AS positive
   FROM tm, generate_series(1, 3) AS c ORDER BY c;
 -- embeddings: similar documents embed close; unseen words and empty text embed to zero
 SELECT d.id, array(SELECT round(e::numeric, 4) FROM unnest(cmab_text_embed(d.doc, tm.terms, tm.idf, tm.components)) AS e) AS embedding

@@ -251,6 +251,9 @@ lloyd(const KmeansState *s, double *c, double tol)
 	double	   *cc = palloc(sizeof(double) * k);
 	double		inertia;
 
+	/* no point has a cluster yet (assign() compares; Valgrind noticed) */
+	for (int64 i = 0; i < n; i++)
+		label[i] = -1;
 	for (int iter = 0; iter < KMEANS_MAX_ITER; iter++)
 	{
 		double		shift = 0;

@@ -11,8 +11,9 @@
  * are runs of two or more word characters (letters, digits, underscore, and
  * non-ASCII characters other than punctuation and symbols), idf = ln((1 + n) / (1 + df)) + 1,
  * raw term counts, rows L2-normalised.  The SVD is not centred.  Sign
- * convention: each component's largest-magnitude entry is positive, so the
- * embedding does not depend on the LAPACK build.
+ * convention: each component's largest-magnitude entry (the first of any
+ * tied within rounding) is positive, so the embedding does not depend on the
+ * LAPACK build.
  *
  *-------------------------------------------------------------------------
  */
@@ -326,18 +327,26 @@ cmab_text_model_fit(PG_FUNCTION_ARGS)
 	elems = palloc(sizeof(Datum) * nterms * ncomp);
 	for (int c = 0; c < ncomp; c++)
 	{
-		double		big = 0;
+		double		maxabs = 0;
 		double		sign = 1;
 
+		/*
+		 * The sign of the first entry whose magnitude is the largest: entries
+		 * tied within rounding (as symmetric documents give) go to the lower
+		 * term, so the convention does not hang on the last bit.
+		 */
+		for (int j = 0; j < nterms; j++)
+			maxabs = Max(maxabs, fabs(Vt[(size_t) j * mn + c]));
 		for (int j = 0; j < nterms; j++)
 		{
 			double		v = Vt[(size_t) j * mn + c];
 
-			if (fabs(v) > fabs(big))
-				big = v;
+			if (fabs(v) >= maxabs * (1 - 1e-9))
+			{
+				sign = v < 0 ? -1 : 1;
+				break;
+			}
 		}
-		if (big < 0)
-			sign = -1;
 		for (int j = 0; j < nterms; j++)
 			elems[(size_t) j * ncomp + c] = Float8GetDatum(sign * Vt[(size_t) j * mn + c]);
 	}
