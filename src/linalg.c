@@ -31,8 +31,6 @@ extern void dgemm_(const char *transa, const char *transb, const int *m,
 				   const double *a, const int *lda, const double *b,
 				   const int *ldb, const double *beta, double *c,
 				   const int *ldc, size_t transa_len, size_t transb_len);
-extern double ddot_(const int *n, const double *x, const int *incx,
-					const double *y, const int *incy);
 extern void dgesdd_(const char *jobz, const int *m, const int *n, double *a,
 					const int *lda, double *s, double *u, const int *ldu,
 					double *vt, const int *ldvt, double *work,
@@ -60,15 +58,6 @@ cmab_packed_add_outer(double *P, const double *x, int d)
 		for (int j = 0; j <= i; j++)
 			*p++ += xi * x[j];
 	}
-}
-
-/* Expand a packed symmetric matrix into a dense d x d one. */
-void
-cmab_packed_to_dense(const double *P, double *D, int d)
-{
-	for (int i = 0; i < d; i++)
-		for (int j = 0; j <= i; j++)
-			D[(size_t) i * d + j] = D[(size_t) j * d + i] = P[CMAB_PACKED(i, j)];
 }
 
 /*
@@ -141,16 +130,6 @@ cmab_backward_solve(const double *L, double *x, int d)
 	if (d == 0)
 		return;
 	dtpsv_("U", "N", "N", &d, L, x, &one, 1, 1, 1);
-}
-
-double
-cmab_dot(const double *x, const double *y, int d)
-{
-	int			one = 1;
-
-	if (d == 0)
-		return 0.0;
-	return ddot_(&d, x, &one, y, &one);
 }
 
 /*

@@ -21,12 +21,10 @@
 
 extern void cmab_packed_set_identity(double *P, int d, double scale);
 extern void cmab_packed_add_outer(double *P, const double *x, int d);
-extern void cmab_packed_to_dense(const double *P, double *D, int d);
 extern bool cmab_cholesky(const double *A, double *L, int d);
 extern void cmab_cholesky_rank1_update(double *L, double *x, int d);
 extern void cmab_forward_solve(const double *L, double *x, int d);
 extern void cmab_backward_solve(const double *L, double *x, int d);
-extern double cmab_dot(const double *x, const double *y, int d);
 extern void cmab_factor_packed_inverse(const double *L, double *Ainv, int d);
 extern void cmab_gemm_tn(int m, int n, int k, const double *A, const double *B,
 						 double *C);

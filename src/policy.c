@@ -88,19 +88,6 @@ cmab_policy_family(CmabPolicy policy)
 	}
 }
 
-void
-cmab_check_params(const CmabParams *params)
-{
-	if (!isfinite(params->alpha) || params->alpha < 0 || params->alpha > CMAB_MAX_PARAM)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("alpha must be a non-negative finite number")));
-	if (!(params->epsilon >= 0 && params->epsilon <= 1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("epsilon must be between 0 and 1")));
-}
-
 /*
  * mean = x.beta and q = x' A^-1 x from the packed lower factor L of A and b:
  * forward substitution of L z = x and L w = b in one pass over L.  work

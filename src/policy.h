@@ -36,7 +36,6 @@ typedef struct CmabParams
 
 extern CmabPolicy cmab_policy_from_name(const char *name);
 extern int	cmab_policy_family(CmabPolicy policy);
-extern void cmab_check_params(const CmabParams *params);
 extern double cmab_check_score(double score);
 extern void cmab_linear_moments(const double *L, const double *b,
 								const double *x, int d, double *work,
