@@ -139,3 +139,21 @@ cmab_model_read(FunctionCallInfo fcinfo, text *name, CmabModel *m,
 				 errmsg("model \"%s\" has no clusters yet", m->name),
 				 errhint("Fit the model first with cmab_fit().")));
 }
+
+/*
+ * A context (already read by cmab_context_from_array, or NULL) must have
+ * the model's dimension; a model of dimension 0 takes none.
+ */
+void
+cmab_model_check_context(const CmabModel *m, const double *x, int dim)
+{
+	if (x == NULL && m->dim > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("context must not be null")));
+	if (dim != m->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("context has %d elements but model \"%s\" expects %d",
+						dim, m->name, m->dim)));
+}

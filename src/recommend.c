@@ -570,15 +570,7 @@ cmab_recommend(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	cmab_model_read(fcinfo, model, &m, outer);
-	if (x == NULL && m.dim > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("context must not be null")));
-	if (dim != m.dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("context has %d elements but model \"%s\" expects %d",
-						dim, m.name, m.dim)));
+	cmab_model_check_context(&m, x, dim);
 
 	req.m = &m;
 	request_scratch(&req, outer);

@@ -82,15 +82,7 @@ cmab_update(PG_FUNCTION_ARGS)
 			break;
 	}
 	/* every policy checks the context, whether it reads it or not */
-	if (x == NULL && m.dim > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("context must not be null")));
-	if (dim != m.dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("context has %d elements but model \"%s\" expects %d",
-						dim, m.name, m.dim)));
+	cmab_model_check_context(&m, x, dim);
 	if (m.params.policy == CMAB_POLICY_CLUSTERS_TS)
 		slot = cmab_nearest_centroid(m.centroids, m.k, m.dim, x);
 
