@@ -81,7 +81,8 @@ BEGIN
         VALUES (name, policy, dim, alpha, epsilon, l2_lambda, n_clusters, seed, feature_names)
         RETURNING model_id INTO id;
     EXCEPTION WHEN unique_violation THEN
-        RAISE EXCEPTION 'model "%" already exists', name USING ERRCODE = 'duplicate_object';
+        RAISE EXCEPTION 'model "%" already exists', name USING ERRCODE = 'duplicate_object',
+            HINT = 'Model names are shared by all roles; it may belong to a role whose models you cannot see.';
     END;
     IF arms IS NOT NULL THEN
         PERFORM @extschema@.cmab_arm_add(name, arms);

@@ -68,7 +68,7 @@ run() {
 lat() {
 	awk -v q="$2" '{ v[NR] = $1 } END { i = int(NR * q); if (i < 1) i = 1; printf "%.3f", v[i] / 1000 }' "$OUT/$1.lat"
 }
-tps() { cat "$OUT/$1.tps"; }
+tps() { awk '{ printf "%.0f", $1 }' "$OUT/$1.tps"; }
 
 say "per-call paths: pgbench, $SECS s a run"
 run select1 select1 1
@@ -94,7 +94,7 @@ run rec200_d100 rec200_d100 1
 run upd200_d100 upd200_d100 1 PGOPTIONS="-c synchronous_commit=off"
 
 say "the demo's data, for the offline benchmark"
-"${PSQL[@]}" -c "DROP SCHEMA IF EXISTS cafe CASCADE" >/dev/null
+"${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP SCHEMA IF EXISTS cafe CASCADE" >/dev/null
 "${PSQL[@]}" -f "$HERE/../demo/cafe.sql" -c "SELECT cafe.generate_users(1237)" \
 	-c "SELECT cafe.build_features()" -c "SELECT cafe.simulate_log(1237)" >/dev/null
 
@@ -134,4 +134,4 @@ row "TOAST bytes of cmab_arm (d = 50 and 100 toast)" "$(timed 'toast bytes of cm
 row "d = 100, 200 arms: cmab_recommend top-5" "$(lat rec200_d100 0.5)" "$(lat rec200_d100 0.99)" "" "" "report"
 row "d = 100, 200 arms: cmab_update (sync off)" "$(lat upd200_d100 0.5)" "$(lat upd200_d100 0.99)" "" "" "report"
 echo
-echo "raw pgbench output and logs: $OUT"
+echo "raw pgbench output and logs: $OUT (kept after the run with KEEP_WORK=1)"

@@ -13,7 +13,8 @@ use Test::More;
 my $ref = ($ENV{CMAB_REFERENCE_DIR} // '') . '/seed-log';
 if (!-f "$ref/training_log.csv")
 {
-	plan skip_all => "reference data not found at $ref: parity test skipped";
+	plan skip_all => 'reference data not found: place ../shared/reference beside the clone '
+	  . 'or set CMAB_REFERENCE_DIR; parity test skipped';
 }
 
 # Mab2Rec's benchmark of LinUCB(alpha=1, l2_lambda=1), k = 5 and k = 10
