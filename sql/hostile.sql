@@ -85,6 +85,49 @@ SELECT cmab_text_model_fit(ARRAY(SELECT 'w' || g FROM generate_series(1, 3000) A
 -- the element named in an error counts from the array's lower bound
 SELECT cmab_state_add(cmab_state_prior(3), '[0:2]={1,NaN,3}'::float8[], 1);
 
+-- from a second review: cmab_evaluate never drops a table of the caller's,
+-- refuses an event with two contexts, and returns no metrics for no rows
+CREATE TEMP TABLE cmab_evaluate_test (precious text);
+INSERT INTO cmab_evaluate_test VALUES ('keep me');
+SELECT * FROM cmab_evaluate('ev', $$SELECT 1, '{1}'::float8[], 'a', 1$$);
+SELECT * FROM cmab_evaluate_test;
+DROP TABLE cmab_evaluate_test;
+SELECT * FROM cmab_evaluate('ev', $$SELECT 1, '{1}'::float8[], 'a', 1 UNION ALL SELECT 1, '{2}', 'a', 0$$);
+SELECT * FROM cmab_evaluate('ev', $$SELECT 1, '{1}'::float8[], 'a', 1 WHERE false$$);
+SELECT * FROM cmab_evaluate('ev', $$SELECT 1, '{1,2}'::float8[], 'a', 1$$);
+SELECT * FROM cmab_evaluate('ev', $$SELECT 1, NULL::float8[], 'a', 1$$);
+SELECT * FROM cmab_evaluate('pop', $$SELECT 1, NULL::float8[], 'a', 1$$);
+-- exclude must be one-dimensional; an empty batch recommends nothing
+SELECT * FROM cmab_recommend('ev', '{1}', exclude => '{{a},{b}}');
+SELECT count(*) FROM cmab_recommend_batch('ev', '{}');
+-- a state put in by hand that does not fit its model: recommend refuses it,
+-- and so does update, which leaves it as it was
+BEGIN;
+UPDATE cmab_arm SET state = cmab_counts_prior(1)
+ WHERE model_id = (SELECT model_id FROM cmab_model WHERE name = 'ev');
+SELECT * FROM cmab_recommend('ev', '{1}');
+ROLLBACK;
+BEGIN;
+UPDATE cmab_arm SET state = cmab_counts_prior(1)
+ WHERE model_id = (SELECT model_id FROM cmab_model WHERE name = 'ev');
+SELECT cmab_update('ev', 'a', '{1}', 1);
+ROLLBACK;
+BEGIN;
+UPDATE cmab_arm SET state = cmab_state_prior(1, 2)
+ WHERE model_id = (SELECT model_id FROM cmab_model WHERE name = 'ev');
+SELECT cmab_update('ev', 'a', '{1}', 1);
+ROLLBACK;
+BEGIN;
+UPDATE cmab_arm SET state = cmab_counts_prior(5)
+ WHERE model_id = (SELECT model_id FROM cmab_model WHERE name = 'th');
+SELECT cmab_update('th', 'a', '{1,2,3}', 1);
+ROLLBACK;
+-- centroids set by hand on a model that does not use them change nothing
+BEGIN;
+UPDATE cmab_model SET centroids = '{{1,2},{3,4}}' WHERE name = 'ev';
+SELECT count(*) FROM cmab_recommend('ev', '{1}');
+ROLLBACK;
+
 -- none of the above changed a stored state
 SELECT m.name, a.arm, (cmab_state_info(a.state)).n
   FROM cmab_arm AS a JOIN cmab_model AS m USING (model_id) ORDER BY m.name, a.arm;

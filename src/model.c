@@ -120,7 +120,8 @@ cmab_model_read(FunctionCallInfo fcinfo, text *name, CmabModel *m,
 	m->centroids = NULL;
 	m->k = 0;
 	d = SPI_getbinval(tup, desc, 9, &isnull);
-	if (!isnull)
+	/* centroids matter to the Clusters policy only */
+	if (!isnull && m->params.policy == CMAB_POLICY_CLUSTERS_TS)
 	{
 		int			cd;
 
@@ -156,4 +157,34 @@ cmab_model_check_context(const CmabModel *m, const double *x, int dim)
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("context has %d elements but model \"%s\" expects %d",
 						dim, m->name, m->dim)));
+}
+
+/*
+ * An arm state must be what its model keeps: the family of its policy, the
+ * model's dimension and l2_lambda (linear), one slot or one per cluster
+ * (counts).  Anything else was put there by hand.
+ */
+void
+cmab_model_check_state(const CmabModel *m, const CmabStateHeader *hdr)
+{
+	int			want_dim;
+
+	if (m->family == CMAB_FAMILY_LINEAR)
+		want_dim = m->dim;
+	else if (m->params.policy == CMAB_POLICY_CLUSTERS_TS)
+		want_dim = m->k;
+	else
+		want_dim = 1;
+	if (hdr->family != m->family || hdr->dim != want_dim ||
+		(m->family == CMAB_FAMILY_LINEAR && hdr->l2_lambda != m->params.l2_lambda))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("arm state does not fit model \"%s\"", m->name),
+				 errdetail("The model keeps %s states of dimension %d%s; this state is %s of dimension %d%s.",
+						   m->family == CMAB_FAMILY_LINEAR ? "linear" : "counts",
+						   want_dim,
+						   m->family == CMAB_FAMILY_LINEAR ? psprintf(" and l2_lambda %g", m->params.l2_lambda) : "",
+						   hdr->family == CMAB_FAMILY_LINEAR ? "linear" : "counts",
+						   hdr->dim,
+						   hdr->family == CMAB_FAMILY_LINEAR ? psprintf(" and l2_lambda %g", hdr->l2_lambda) : "")));
 }

@@ -33,5 +33,6 @@ extern PGDLLIMPORT SPIPlanPtr cmab_update_plan;
 extern void cmab_model_read(FunctionCallInfo fcinfo, text *name, CmabModel *m,
 							MemoryContext outer);
 extern void cmab_model_check_context(const CmabModel *m, const double *x, int dim);
+extern void cmab_model_check_state(const CmabModel *m, const CmabStateHeader *hdr);
 
 #endif							/* CMAB_MODEL_H */

@@ -151,17 +151,7 @@ start_request(Request *r, const double *x, uint64 seed)
 static void
 check_state_fits(const CmabModel *m, const CmabStateHeader *hdr)
 {
-	if (hdr->family != m->family ||
-		(m->family == CMAB_FAMILY_LINEAR && hdr->dim != m->dim) ||
-		(m->params.policy == CMAB_POLICY_CLUSTERS_TS && hdr->dim != m->k))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("arm state does not fit model \"%s\"", m->name),
-				 errdetail("The model is %s with dimension %d; the state is %s with dimension %d.",
-						   m->family == CMAB_FAMILY_LINEAR ? "linear" : "context-free",
-						   m->family == CMAB_FAMILY_LINEAR ? m->dim : m->k,
-						   hdr->family == CMAB_FAMILY_LINEAR ? "linear" : "context-free",
-						   hdr->dim)));
+	cmab_model_check_state(m, hdr);
 }
 
 /*
@@ -374,6 +364,10 @@ exclude_init(ExcludeSet *ex, FunctionCallInfo fcinfo, int argno)
 	ex->names = NULL;
 	if (PG_ARGISNULL(argno))
 		return;
+	if (ARR_NDIM(PG_GETARG_ARRAYTYPE_P(argno)) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("exclude must be a one-dimensional array")));
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(argno), TEXTOID, -1, false,
 					  TYPALIGN_INT, &elems, &enulls, &ne);
 	ex->names = palloc(sizeof(char *) * Max(ne, 1));
@@ -662,6 +656,13 @@ contexts_from_array(ArrayType *arr, int *m, int *d)
 	int			n;
 	double	   *out;
 
+	if (ARR_NDIM(arr) == 0)
+	{
+		/* no contexts, nothing to recommend */
+		*m = 0;
+		*d = 0;
+		return palloc(sizeof(double));
+	}
 	if (ARR_NDIM(arr) != 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -840,8 +841,13 @@ cmab_recommend_batch(PG_FUNCTION_ARGS)
 
 	/* then every context, in blocks */
 	{
-		/* blocks small enough that the products stay in cache */
-		int			block = Max(1, Min(nctx, 8192 / Max(narms, 1)));
+		/*
+		 * blocks small enough that the products stay in cache and that the
+		 * products of a large d stay bounded (Phi is P x block, Q and M are
+		 * narms x block)
+		 */
+		int			block = Max(1, Min(nctx, Min(8192 / Max(narms, 1),
+												 (1 << 20) / Max(P, 1))));
 		double	   *Phi = NULL,
 				   *Q = NULL,
 				   *M = NULL;

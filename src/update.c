@@ -113,6 +113,8 @@ cmab_update(PG_FUNCTION_ARGS)
 
 		memcpy(&hdr, VARDATA_ANY(head), sizeof(hdr));
 	}
+	/* a state of another shape was put there by hand: refuse, undoing the update */
+	cmab_model_check_state(&m, &hdr);
 	SPI_finish();
 	PG_RETURN_INT64(hdr.n);
 }

@@ -3,7 +3,8 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION cmab UPDATE TO '1.1'" to load this file. \quit
 
--- existing models belong to the role that runs the update
+-- Existing models belong to the role that runs the update (1.0 had no
+-- owners); hand them on with UPDATE cmab_model SET owner = ... as needed.
 ALTER TABLE @extschema@.cmab_model ADD COLUMN owner regrole NOT NULL DEFAULT current_user::regrole;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.cmab_model, @extschema@.cmab_arm TO PUBLIC;
@@ -248,26 +249,50 @@ RETURNS TABLE (auc double precision, ctr double precision, precision_at_k double
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_model @extschema@.cmab_model;
+    v_sql text;
 BEGIN
-    PERFORM @extschema@.cmab_model_get(model);
+    v_model := @extschema@.cmab_model_get(model);
     IF test_query IS NULL OR k IS NULL OR seed IS NULL THEN
         RAISE EXCEPTION 'test_query, k and seed must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF k <= 0 THEN
         RAISE EXCEPTION 'k must be positive' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF pg_catalog.to_regclass('pg_temp.cmab_evaluate_test') IS NOT NULL THEN
-        DROP TABLE pg_temp.cmab_evaluate_test;
+    IF v_model.dim = 0 THEN
+        RAISE EXCEPTION 'cmab_evaluate needs a model with a context dimension of at least 1'
+            USING ERRCODE = 'feature_not_supported';
     END IF;
-    PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
-    EXECUTE pg_catalog.format($q$
+    -- the test rows are staged in a temporary table of this name; a table
+    -- of the caller's by that name is never dropped
+    IF pg_catalog.to_regclass('pg_temp.cmab_evaluate_test') IS NOT NULL THEN
+        RAISE EXCEPTION 'a temporary table named cmab_evaluate_test already exists'
+            USING ERRCODE = 'duplicate_table', HINT = 'cmab_evaluate stages the test rows under that name.';
+    END IF;
+    v_sql := pg_catalog.format($q$
         CREATE TEMPORARY TABLE cmab_evaluate_test ON COMMIT DROP AS
         SELECT @extschema@.cmab_check_event_id(t.event_id::pg_catalog.int8) AS event_id,
                t.context::double precision[] AS context,
                t.arm::pg_catalog.text AS arm,
-               @extschema@.cmab_check_reward(t.reward::double precision) AS reward
-          FROM (%s) AS t(event_id, context, arm, reward)$q$, test_query);
+               @extschema@.cmab_check_reward(t.reward::double precision) AS reward,
+               @extschema@.cmab_check_context(t.context::double precision[], %s) AS context_ok
+          FROM (%s) AS t(event_id, context, arm, reward)$q$, v_model.dim, test_query);
+    PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
+    EXECUTE v_sql;
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF EXISTS (SELECT 1 FROM pg_temp.cmab_evaluate_test AS t GROUP BY t.event_id
+                HAVING pg_catalog.count(DISTINCT t.context) > 1) THEN
+        RAISE EXCEPTION 'an event of the test query has more than one context'
+            USING ERRCODE = 'cardinality_violation', HINT = 'Every row of one event_id must carry the same context.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_temp.cmab_evaluate_test) THEN
+        DROP TABLE pg_temp.cmab_evaluate_test;
+        auc := NULL; ctr := NULL; precision_at_k := NULL; recall_at_k := NULL;
+        ndcg_at_k := NULL; map_at_k := NULL; matched_rows := 0; clicked_users := 0;
+        RETURN NEXT;
+        RETURN;
+    END IF;
     RETURN QUERY
     WITH test AS MATERIALIZED (
         SELECT * FROM pg_temp.cmab_evaluate_test),
@@ -278,7 +303,7 @@ BEGIN
     recs AS MATERIALIZED (
         SELECT e.event_id, r.rank, r.arm, r.score
           FROM @extschema@.cmab_recommend_batch(model,
-                   (SELECT pg_catalog.array_agg(e.context ORDER BY e.item) FROM events AS e), k, NULL,
+                   (SELECT pg_catalog.array_agg(e.context ORDER BY e.item) FROM events AS e), k, NULL::text[],
                    (SELECT pg_catalog.array_agg(pg_catalog.hashint8extended(e.event_id, seed) ORDER BY e.item)
                       FROM events AS e)) AS r
           JOIN events AS e ON e.item = r.item),
