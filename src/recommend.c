@@ -14,9 +14,10 @@
  * aligned scratch and checked, O(d^2) per arm) and keeps the best k in a
  * heap; nothing else is copied.
  *
- * Many contexts: each linear arm is decoded once and scored for all
- * contexts with BLAS (X beta, and x' A^-1 x from one dgemm), then every
- * context takes its top k.
+ * Many contexts: every arm is decoded once; the linear policies' moments
+ * for all (context, arm) pairs come from two dgemms (X B for x.beta, and
+ * Phi V for x' A^-1 x, see cmab_recommend_batch), then every context takes
+ * its top k.
  *
  * Ordering: higher expectation first; equal expectations go to the arm
  * registered first (MABWiser's arg-max convention).  The score reported is
@@ -37,12 +38,10 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
-#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/params.h"
 #include "tcop/dest.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
