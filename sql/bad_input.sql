@@ -89,7 +89,21 @@ INSERT INTO cases (sql) VALUES
   ($$SELECT cmab_linucb_score(cmab_state_prior(5), '{1,0,0}')$$),
   ($$SELECT cmab_state_merge(cmab_state_prior(5), (SELECT state FROM cmab_arm WHERE arm = 'a' AND model_id = (SELECT model_id FROM cmab_model WHERE name = 'm')))$$),
   ($$UPDATE cmab_arm SET state = cmab_state_add(state, '{1,0,0,0,0}', 1) WHERE arm = 'a'$$),
+  -- the batch recommender's own inputs
+  ($$SELECT cmab_recommend_batch('m', '{{1,0},{0,1}}')$$),
+  ($$SELECT cmab_recommend_batch('m', '{1,0,0}')$$),
+  ($$SELECT cmab_recommend_batch('m', '{{1,0,NULL}}')$$),
+  ($$SELECT cmab_recommend_batch('m', '{{1,0,Infinity}}')$$),
+  ($$SELECT cmab_recommend_batch('m', array_fill(1::float8, ARRAY[1, 1001]))$$),
+  ($$SELECT cmab_recommend_batch('m', '{{1,0,0},{0,1,0}}', seeds => '{1}')$$),
+  ($$SELECT cmab_recommend_batch('m', '{{1,0,0},{0,1,0}}', seeds => '{1,NULL}')$$),
+  -- aggregate arguments that must not be NULL or change within a group
+  ($$SELECT cmab_linear_agg('{1}', 1, NULL)$$),
+  ($$SELECT cmab_counts_agg(1, NULL, 2)$$),
+  ($$SELECT cmab_counts_agg(1, 0, s) FROM (VALUES (2), (3)) AS v(s)$$),
+  ($$SELECT cmab_nearest_centroid('{{1,NULL}}', '{1,2}')$$),
   -- text features
+  ($$SELECT cmab_text_embed('x', '{a,NULL}', '{1,1}', '{{1},{1}}')$$),
   ($$SELECT cmab_text_model_fit('{""}', 1)$$),
   ($$SELECT cmab_text_embed('x', '{b,a}', '{1,1}', '{{1},{1}}')$$);
 

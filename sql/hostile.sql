@@ -122,6 +122,13 @@ UPDATE cmab_arm SET state = cmab_counts_prior(5)
  WHERE model_id = (SELECT model_id FROM cmab_model WHERE name = 'th');
 SELECT cmab_update('th', 'a', '{1,2,3}', 1);
 ROLLBACK;
+-- centroids of the wrong width set by hand on a Clusters model are refused
+SELECT cmab_model_create('cl', 'clusters_ts', dim => 1, arms => '{a}', n_clusters => 2) > 0 AS created;
+SELECT * FROM cmab_fit_query('cl', $$SELECT 'a', ARRAY[g::float8], g % 2 FROM generate_series(1, 10) AS g$$);
+BEGIN;
+UPDATE cmab_model SET centroids = '{{1,2},{3,4}}' WHERE name = 'cl';
+SELECT * FROM cmab_recommend('cl', '{1}');
+ROLLBACK;
 -- centroids set by hand on a model that does not use them change nothing
 BEGIN;
 UPDATE cmab_model SET centroids = '{{1,2},{3,4}}' WHERE name = 'ev';

@@ -517,22 +517,32 @@ cmab_context_view(ArrayType *arr, int *dim, const char *what)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s must not contain null values", what)));
 	out = (const double *) ARR_DATA_PTR(arr);
-	for (int i = 0; i < n; i++)
+	cmab_check_values(out, n, ARR_LBOUND(arr)[0], what);
+	*dim = n;
+	return out;
+}
+
+/*
+ * The values of a context, a matrix of contexts or centroids: finite and at
+ * most CMAB_MAX_VALUE in magnitude, so that no sum of squares overflows.
+ * first is the index the caller's user counts the first element by.
+ */
+void
+cmab_check_values(const double *v, size_t n, int first, const char *what)
+{
+	for (size_t i = 0; i < n; i++)
 	{
-		if (!isfinite(out[i]))
+		if (!isfinite(v[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s must not contain NaN or infinity", what),
-					 errdetail("Element %d is %g.", i + ARR_LBOUND(arr)[0], out[i])));
-		if (fabs(out[i]) > CMAB_MAX_VALUE)
+					 errdetail("Element %zu is %g.", i + first, v[i])));
+		if (fabs(v[i]) > CMAB_MAX_VALUE)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s element %g is out of range", what, out[i]),
-					 errdetail("Context elements must be at most %g in magnitude.",
-							   CMAB_MAX_VALUE)));
+					 errmsg("%s element %g is out of range", what, v[i]),
+					 errdetail("Elements must be at most %g in magnitude.", CMAB_MAX_VALUE)));
 	}
-	*dim = n;
-	return out;
 }
 
 void

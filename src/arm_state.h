@@ -89,6 +89,8 @@ extern double *cmab_context_from_array(ArrayType *arr, int *dim,
 									   const char *what);
 extern const double *cmab_context_view(ArrayType *arr, int *dim,
 									   const char *what);
+extern void cmab_check_values(const double *v, size_t n, int first,
+							  const char *what);
 extern void cmab_check_reward(double reward);
 extern void cmab_check_lambda(double l2_lambda);
 

@@ -298,12 +298,7 @@ cmab_centroids_from_array(ArrayType *arr, int *k, int *d)
 	n = *k * *d;
 	out = palloc(sizeof(double) * Max(n, 1));
 	memcpy(out, ARR_DATA_PTR(arr), sizeof(double) * n);
-	for (int i = 0; i < n; i++)
-		if (!isfinite(out[i]) || fabs(out[i]) > CMAB_MAX_VALUE)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("centroids must be finite and at most %g in magnitude",
-							CMAB_MAX_VALUE)));
+	cmab_check_values(out, n, 1, "centroids");
 	return out;
 }
 

@@ -680,13 +680,8 @@ contexts_from_array(ArrayType *arr, int *m, int *d)
 	n = (*m) * (*d);
 	out = palloc_extended(sizeof(double) * Max(n, 1), MCXT_ALLOC_HUGE);
 	memcpy(out, ARR_DATA_PTR(arr), sizeof(double) * n);
-	for (int i = 0; i < n; i++)
-		if (!isfinite(out[i]) || fabs(out[i]) > CMAB_MAX_VALUE)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("contexts must be finite and at most %g in magnitude",
-							CMAB_MAX_VALUE),
-					 errdetail("Context %d holds %g.", i / Max(*d, 1) + 1, out[i])));
+	/* elements counted from 1 in row-major order */
+	cmab_check_values(out, n, 1, "contexts");
 	return out;
 }
 
